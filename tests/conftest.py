@@ -1,0 +1,45 @@
+"""Shared helpers: build a case from keywords and assess it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def case(**fields) -> dict:
+    """A contract case with version 1 and the given fields."""
+    return {"version": 1, **fields}
+
+
+def run_assess(**fields):
+    from triage import assess
+
+    return assess(case(**fields))
+
+
+def types_of(result) -> list[str]:
+    return [c.type for c in result.candidates]
+
+
+def ids(items) -> list[str]:
+    return [i.id for i in items]
+
+
+def run_cli(*args: str, input: str | None = None, cwd: Path | None = None, env: dict | None = None):
+    """Run the command as a user would: a new Python process."""
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *args],
+        input=input, capture_output=True, text=True, cwd=cwd or ROOT, timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,72 @@
+"""An independent oracle for body distribution, written plainly from the project's clinical
+conventions (Albanese 2013, axis I, with the project's contiguity graph and precedence). It
+shares no code with the rules: it exists to be compared with them."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+LIMB_SIDE = {
+    "upper_limb_left": ("upper", "left"), "upper_limb_right": ("upper", "right"),
+    "lower_limb_left": ("lower", "left"), "lower_limb_right": ("lower", "right"),
+    "upper_limb": ("upper", None), "lower_limb": ("lower", None),
+}
+TOUCHING = {
+    frozenset(p) for p in [
+        ("eyes", "face_jaw"), ("face_jaw", "larynx"), ("face_jaw", "neck"), ("larynx", "neck"),
+        ("eyes", "neck"), ("neck", "trunk"),
+        ("neck", "upper_limb_left"), ("neck", "upper_limb_right"), ("neck", "upper_limb"),
+        ("trunk", "upper_limb_left"), ("trunk", "upper_limb_right"), ("trunk", "upper_limb"),
+        ("trunk", "lower_limb_left"), ("trunk", "lower_limb_right"), ("trunk", "lower_limb"),
+        ("upper_limb_left", "upper_limb_right"), ("lower_limb_left", "lower_limb_right"),
+    ]
+}
+FOCAL = {
+    "eyes": "focal.blepharospasm", "face_jaw": "focal.facial", "larynx": "focal.laryngeal",
+    "neck": "focal.cervical", "trunk": "focal.truncal",
+    "upper_limb_left": "focal.upper_limb", "upper_limb_right": "focal.upper_limb", "upper_limb": "focal.upper_limb",
+    "lower_limb_left": "focal.lower_limb", "lower_limb_right": "focal.lower_limb", "lower_limb": "focal.lower_limb",
+}
+ALL_REGIONS = sorted(FOCAL)
+
+
+def connected(regions: set[str]) -> bool:
+    regions = set(regions)
+    start = next(iter(regions))
+    seen, todo = {start}, [start]
+    while todo:
+        here = todo.pop()
+        for other in regions - seen:
+            if frozenset((here, other)) in TOUCHING:
+                seen.add(other)
+                todo.append(other)
+    return seen == regions
+
+
+def is_hemi(regions: set[str]) -> bool:
+    for side in ("left", "right"):
+        arm = any(LIMB_SIDE.get(r) == ("upper", side) for r in regions)
+        leg = any(LIMB_SIDE.get(r) == ("lower", side) for r in regions)
+        other = any(r in LIMB_SIDE and LIMB_SIDE[r][1] not in (None, side) for r in regions)
+        if arm and leg and not other:
+            return True
+    return False
+
+
+def distribution(regions) -> str | None:
+    """The candidate type for a set of regions, or None for no region."""
+    regions = set(regions)
+    if not regions:
+        return None
+    if "trunk" in regions and len(regions) >= 3:
+        return "generalized"
+    if is_hemi(regions):
+        return "hemidystonia"
+    if len(regions) >= 2:
+        return "segmental" if connected(regions) else "multifocal"
+    return FOCAL[next(iter(regions))]
+
+
+def every_region_set(max_size: int = len(ALL_REGIONS)):
+    for n in range(1, max_size + 1):
+        yield from combinations(ALL_REGIONS, n)

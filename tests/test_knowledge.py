@@ -1,0 +1,131 @@
+"""The knowledge base and the rule book are validated strictly at load: a broken copy fails
+with the file and the key named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from triage import knowledge, rulebook
+from triage.errors import KnowledgeError, RulesError
+
+
+@pytest.fixture
+def kb_copy(tmp_path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", target)
+    return target
+
+
+@pytest.fixture
+def rules_copy(tmp_path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_project_knowledge_base_loads():
+    kb = knowledge.load()
+    assert kb.text.disclaimer
+
+
+def test_every_contract_id_is_in_the_knowledge_base():
+    kb = knowledge.load()
+    assert set(kb.ids("symptoms")) == {
+        "foot_cramping", "foot_dragging", "hand_difficulty", "speech_difficulty", "neck_craning",
+        "widespread_spasms", "tremor", "eye_blinking", "body_twisting", "face_grimacing",
+        "jaw_tongue_movements", "jerks"}
+    assert set(kb.ids("regions")) == {
+        "eyes", "face_jaw", "larynx", "neck", "trunk", "upper_limb_left", "upper_limb_right",
+        "lower_limb_left", "lower_limb_right", "upper_limb", "lower_limb"}
+    assert {f.id for f in kb.features} == {
+        "sensory_trick", "task_specific", "worse_with_stress", "better_after_sleep",
+        "alcohol_improves", "one_side_face", "urge_to_move"}
+    assert {h.id for h in kb.history} == {"family_history", "brain_injury", "stroke", "parkinsons"}
+    assert set(kb.ids("red_flags")) == {
+        "breathing_difficulty", "swallowing_difficulty", "eyes_stuck_upward", "fever_with_spasms",
+        "dark_urine", "continuous_spasms", "stroke_signs", "recent_head_injury"}
+    assert set(kb.ids("types")) == {
+        "generalized", "focal.blepharospasm", "focal.cervical", "focal.facial", "focal.laryngeal",
+        "focal.upper_limb", "focal.lower_limb", "focal.truncal", "segmental", "multifocal",
+        "hemidystonia", "myoclonus_dystonia"}
+    assert set(kb.ids("causes")) == {"drug_induced_acute", "tardive", "structural",
+                                     "neurodegenerative", "genetic", "idiopathic"}
+    assert set(kb.ids("mimics")) == {"hemifacial_spasm", "essential_tremor", "tics"}
+    assert set(kb.ids("next_steps")) >= {
+        "see_neurologist", "record_video", "symptom_diary", "medication_list", "medication_review",
+        "mri_brain", "wilson_screening", "genetic_testing", "levodopa_trial", "laryngoscopy", "eye_exam"}
+    assert [c.id for c in sorted(kb.care_levels, key=lambda c: c.rank)] == [
+        "information", "routine", "urgent", "emergency", "emergency_ambulance"]
+    assert {c.id for c in kb.case.respondent} == {"self", "caregiver", "clinician", "educator"}
+    assert {c.id for c in kb.case.dopamine_blocker} == {"none", "recent", "long_term", "unknown"}
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("symptoms.yaml", "    seed: true\n", "    seed: true\n    colour: red\n", r"symptoms.yaml: symptoms.0.colour: Extra inputs"),
+    ("symptoms.yaml", "regions: [neck]", "regions: [nape]", r"symptoms.yaml: symptoms.4.regions: unknown region 'nape'"),
+    ("red_flags.yaml", "care_level: emergency\n", "care_level: panic\n", r"red_flags.yaml: red_flags.2.care_level: unknown care level 'panic'"),
+    ("regions.yaml", "{a: neck, b: trunk}", "{a: neck, b: belly}", r"regions.yaml: contiguous.5: unknown region 'belly'"),
+    ("types.yaml", "G24.5", "G245X", r"types.yaml: types.5.codes.icd10cm: malformed code"),
+    ("types.yaml", '"HP:0000643"', '"HP:643"', r"types.yaml: types.5.codes.hpo: malformed id"),
+    ("settings.yaml", "source: EFNS11", "source: NOPE", r"settings.yaml: settings.genetic_testing_onset_below.source: unknown source 'NOPE'"),
+    ("mimics.yaml", "- id: tics", "- id: essential_tremor", r"mimics.yaml: mimics.2: duplicate id 'essential_tremor'"),
+    ("text.yaml", "text:", "txt:", r"text.yaml: unknown key 'txt'"),
+    ("causes.yaml", "causes:", "causes: [", r"causes.yaml: not valid YAML"),
+])
+def test_a_broken_knowledge_base_fails_naming_file_and_key(kb_copy, file, old, new, message):
+    edit(kb_copy / file, old, new)
+    with pytest.raises(KnowledgeError, match=message):
+        knowledge.load(kb_copy)
+
+
+def test_a_missing_knowledge_file_is_named(kb_copy):
+    (kb_copy / "next_steps.yaml").unlink()
+    with pytest.raises(KnowledgeError, match="next_steps.yaml: cannot be read"):
+        knowledge.load(kb_copy)
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("50_distribution.yaml", "      - trunk_and_two_more: {}\n    then:", "      - trunk_and_tw0_more: {}\n    then:", r"50_distribution.yaml: rules.0 \(generalized\).when.0: unknown fact 'trunk_and_tw0_more'"),
+    ("50_distribution.yaml", "source: DUK-HEMI", "source: NOWHERE", r"hemidystonia\): source 'NOWHERE' is not a key"),
+    ("20_regions.yaml", "- symptom: speech_difficulty\n      - symptom: {in:", "- symptom: speach\n      - symptom: {in:", r"'speach' is not a known symptom"),
+    ("50_distribution.yaml", "- candidate: hemidystonia", "- candidate: hemi", r"'hemi' is not a known candidate"),
+    ("40_pattern.yaml", "side: $arm.side}\n    unless", "side: $leg.side}\n    unless", r"\$leg.side refers to no earlier pattern"),
+    ("10_intake.yaml", "{at_most: early_onset_max_age}", "{at_most: early_age}", r"'early_age' is neither a number nor a setting"),
+    ("60_syndromes_and_mimics.yaml", "- region: {upper_body: true}", "- region: {upper_bodyy: true}", r"'region' has no attribute 'upper_bodyy'"),
+    ("50_distribution.yaml", "      - regions_apart: {}\n      - trunk_and_two_more: {}", "      - candidate: {}\n      - trunk_and_two_more: {}", r"segmental: 'unless candidate' looks at a fact that the layer 'syndromes' still concludes"),
+    ("90_next_steps.yaml", "  - id: eye_exam_for_eyelids", "  - id: laryngoscopy_for_voice_box", r"id 'laryngoscopy_for_voice_box' is already used"),
+    ("80_care.yaml", "    explain: This sign needs emergency care.\n", "", r"80_care.yaml: rules.0.explain: Field required"),
+])
+def test_a_broken_rule_fails_naming_file_rule_and_key(rules_copy, file, old, new, message):
+    edit(rules_copy / file, old, new)
+    with pytest.raises(RulesError, match=message):
+        rulebook.load(rules_copy)
+
+
+def test_every_rule_has_an_explanation_a_source_and_a_conclusion():
+    book = rulebook.load()
+    sources = set(book.kb.ids("sources"))
+    for rule in book.rules:
+        assert rule.explain and rule.source in sources and rule.then, rule.id
+
+
+def test_the_rules_never_say_you_have_or_stop_a_medicine():
+    import re
+
+    texts = [r.explain for r in rulebook.load().rules]
+    kb = knowledge.load()
+    texts += [i.text for i in kb.next_steps] + [c.description for c in kb.causes]
+    texts += [t.description for t in kb.types] + [m.description for m in kb.mimics]
+    for text in texts:
+        assert not re.search(r"\byou have\b", text, re.I), text
+        assert not re.search(r"\b(stop|change) (taking|the|your)\b.*medic", text, re.I) or "not" in text.lower(), text

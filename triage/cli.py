@@ -1,0 +1,164 @@
+"""The command line: ``dystonia-triage``. A thin layer: it reads input, calls the library and
+prints. Bad input gets a message naming the field and the allowed values, and exit code 2.
+
+Heavy modules (pydantic models, the rules engine) are imported inside the commands so that
+``--help`` and the first question of the questionnaire appear quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
+
+
+class InputProblem(Exception):
+    """Input that cannot be assessed; the message says what and where."""
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputProblem(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputProblem(f"{path}: is a folder, not a case file") from None
+    except OSError as exc:
+        raise InputProblem(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputProblem(f"{path}: larger than {MAX_INPUT_BYTES:,} bytes; a case file is a few hundred bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_cases(text: str, name: str = "input"):
+    """Parse and validate every case in ``text`` (one JSON object, or an array of them).
+
+    Returns ``(cases, is_batch)``. Every case is validated before any is assessed, so a bad
+    case in a batch means no output at all, never half of it.
+    """
+    from triage.assessment import to_case
+    from triage.errors import CaseError
+
+    if not text.strip():
+        raise InputProblem(f"{name}: empty; expected a JSON object (a case) or an array of cases")
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise InputProblem(f"{name}: nested too deeply to be a case") from None
+    except json.JSONDecodeError as exc:
+        raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    batch = isinstance(doc, list)
+    items = doc if batch else [doc]
+    if batch and not items:
+        raise InputProblem(f"{name}: the array is empty; expected at least one case")
+    cases, problems = [], []
+    for i, item in enumerate(items):
+        where = f"case[{i}]: " if batch else ""
+        if not isinstance(item, dict):
+            problems.append(f"{where}expected a JSON object with the case fields, got {type(item).__name__}")
+            continue
+        try:
+            cases.append(to_case(item))
+        except CaseError as exc:
+            problems += [where + line for line in str(exc).splitlines()]
+    if problems:
+        raise InputProblem(f"{name}: invalid case\n  " + "\n  ".join(problems))
+    return cases, batch
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from triage import render
+    from triage.assessment import assess
+
+    cases, batch = parse_cases(_read(args.path), "stdin" if args.path == "-" else args.path)
+    results = [assess(c) for c in cases]
+    sys.stdout.write(render.render(results, cases, args.format, batch))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from triage.models import Assessment, Case
+
+    schemas = {"case": Case.model_json_schema(), "assessment": Assessment.model_json_schema()}
+    doc = schemas[args.which] if args.which != "all" else schemas
+    print(json.dumps(doc, indent=2))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "assess": cmd_assess,
+    "schema": cmd_schema,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from triage.render import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="dystonia-triage",
+        description=(
+            "A rule-based triage assistant for dystonia. It asks about symptoms and says which "
+            "patterns the answers may fit, how urgent it is and what may come next. It never "
+            "diagnoses: only a neurologist can."
+        ),
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("assess", help="assess a case file (JSON), or a JSON array of cases",
+                       description="Assess one case (a JSON object) or a batch (a JSON array). "
+                                   "Example: dystonia-triage assess examples/blepharospasm.json")
+    p.add_argument("path", help="the case file; - reads standard input")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default), json, or markdown")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the case and the assessment")
+    p.add_argument("which", nargs="?", choices=["all", "case", "assessment"], default="all")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from triage import __version__
+
+        print(f"dystonia-triage {__version__}")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from triage.errors import TriageError
+
+    try:
+        return COMMANDS[args.command](args)
+    except InputProblem as exc:
+        print(f"dystonia-triage: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TriageError as exc:
+        print(f"dystonia-triage: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

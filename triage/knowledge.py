@@ -1,0 +1,335 @@
+"""The knowledge base: the YAML files in ``knowledge/``, validated strictly at load.
+
+Every file is read into Pydantic models with ``extra="forbid"``; cross-references (a symptom's
+regions, a red flag's care level, a source key, ...) are checked after all files are read. A
+problem raises :class:`~triage.errors.KnowledgeError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from triage.errors import KnowledgeError
+from triage.paths import knowledge_dir
+
+Id = str
+
+
+class Strict(BaseModel):
+    """Base of every knowledge model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    """One allowed value of a case field, with the words people read."""
+
+    id: Id
+    label: str
+    description: Optional[str] = None
+
+
+class CaseVocabulary(Strict):
+    """``case.yaml``: the scalar fields of a case and their allowed values."""
+
+    age_min: int
+    age_max: int
+    respondent: list[Choice]
+    onset: list[Choice]
+    course: list[Choice]
+    dopamine_blocker: list[Choice]
+
+
+class Symptom(Strict):
+    id: Id
+    label: str
+    seed: bool
+    regions: list[Id]
+
+
+class Region(Strict):
+    id: Id
+    label: str
+    focal_type: Id
+    upper_body: bool
+    limb: Optional[Literal["upper", "lower"]] = None
+    side: Optional[Literal["left", "right"]] = None
+
+
+class Contiguity(Strict):
+    a: Id
+    b: Id
+    disputed: bool = False
+    note: Optional[str] = None
+
+
+class Feature(Strict):
+    id: Id
+    label: str
+    hallmark: bool = False
+
+
+class HistoryItem(Strict):
+    id: Id
+    label: str
+
+
+class RedFlag(Strict):
+    id: Id
+    label: str
+    care_level: Id
+    source: str
+
+
+class CareLevel(Strict):
+    id: Id
+    rank: int
+    label: str
+    action: str
+
+
+class Codes(Strict):
+    icd10cm: Optional[str] = None
+    snomed: Optional[str] = None
+    hpo: Optional[str] = None
+
+
+class DystoniaType(Strict):
+    id: Id
+    kind: Literal["distribution", "syndrome"]
+    rank: int
+    label: str
+    description: str
+    codes: Codes = Codes()
+
+
+class Support(Strict):
+    id: Id
+    rank: int
+    label: str
+
+
+class Mimic(Strict):
+    id: Id
+    label: str
+    description: str
+    codes: Codes = Codes()
+    source: str
+
+
+class Cause(Strict):
+    id: Id
+    label: str
+    description: str
+    codes: Codes = Codes()
+
+
+class NextStep(Strict):
+    id: Id
+    text: str
+
+
+class Setting(Strict):
+    value: int
+    about: str
+    source: str
+
+
+class Source(Strict):
+    key: str
+    citation: str
+    url: Optional[str] = None
+
+
+class Text(Strict):
+    disclaimer: str = Field(min_length=1)
+    emergency_first: str
+    support_label: dict[str, str]
+    nothing_found: str
+
+
+class KnowledgeBase(Strict):
+    """All of ``knowledge/`` in one object."""
+
+    case: CaseVocabulary
+    symptoms: list[Symptom]
+    regions: list[Region]
+    contiguous: list[Contiguity]
+    features: list[Feature]
+    history: list[HistoryItem]
+    red_flags: list[RedFlag]
+    care_levels: list[CareLevel]
+    types: list[DystoniaType]
+    support: list[Support]
+    mimics: list[Mimic]
+    causes: list[Cause]
+    next_steps: list[NextStep]
+    settings: dict[str, Setting]
+    sources: list[Source]
+    text: Text
+    questions: Optional[dict] = None
+
+    _indexes: dict = PrivateAttr(default_factory=dict)
+
+    # -- look-ups -------------------------------------------------------------------------
+    def by_id(self, table: str) -> dict[str, BaseModel]:
+        """The items of a list table keyed by id (or ``key`` for sources)."""
+        index = self._indexes.get(table)
+        if index is None:
+            index = {getattr(i, "key", None) or i.id: i for i in getattr(self, table)}
+            self._indexes[table] = index
+        return index
+
+    def setting(self, name: str) -> int:
+        return self.settings[name].value
+
+    def ids(self, table: str) -> list[str]:
+        return list(self.by_id(table))
+
+
+# --- loading -----------------------------------------------------------------------------
+
+# file -> the top-level keys it holds (a file holding one list has the key of that list)
+FILES: dict[str, tuple[str, ...]] = {
+    "case.yaml": ("case",),
+    "symptoms.yaml": ("symptoms",),
+    "regions.yaml": ("regions", "contiguous"),
+    "features.yaml": ("features", "history"),
+    "red_flags.yaml": ("red_flags",),
+    "care_levels.yaml": ("care_levels",),
+    "types.yaml": ("types", "support"),
+    "mimics.yaml": ("mimics",),
+    "causes.yaml": ("causes",),
+    "next_steps.yaml": ("next_steps",),
+    "settings.yaml": ("settings",),
+    "sources.yaml": ("sources",),
+    "text.yaml": ("text",),
+}
+OPTIONAL_FILES = {"questions.yaml": ("questions",)}
+
+ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
+HPO = re.compile(r"^HP:[0-9]{7}$")
+SNOMED = re.compile(r"^[0-9]{6,18}$")
+
+
+def read_yaml(path: Path) -> object:
+    """Parse one YAML file; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _describe(exc: ValidationError, file: Path, owner: dict[str, str]) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        top = str(loc[0]) if loc else ""
+        where = owner.get(top, file.name)
+        key = ".".join(str(p) for p in loc)
+        lines.append(f"{where}: {key}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load(directory: Path | None = None) -> KnowledgeBase:
+    """Read and validate every file of the knowledge base in ``directory``."""
+    directory = Path(directory) if directory else knowledge_dir()
+    data: dict[str, object] = {}
+    owner: dict[str, str] = {}
+    for name, keys in {**FILES, **OPTIONAL_FILES}.items():
+        path = directory / name
+        if name in OPTIONAL_FILES and not path.exists():
+            continue
+        doc = read_yaml(path)
+        if not isinstance(doc, dict):
+            raise KnowledgeError(f"{path}: expected a mapping with the keys {', '.join(keys)}")
+        extra = sorted(set(doc) - set(keys))
+        if extra:
+            raise KnowledgeError(
+                f"{path}: unknown key {extra[0]!r}; allowed: {', '.join(keys)}"
+            )
+        for key in keys:
+            if key not in doc:
+                raise KnowledgeError(f"{path}: missing key {key!r}")
+            data[key] = doc[key]
+            owner[key] = str(path)
+    try:
+        kb = KnowledgeBase.model_validate(data)
+    except ValidationError as exc:
+        raise KnowledgeError(_describe(exc, directory, owner)) from None
+    check_references(kb, owner)
+    return kb
+
+
+def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
+    """Cross-file checks: every reference points at something that exists."""
+    problems: list[str] = []
+
+    def where(table: str) -> str:
+        return owner.get(table, table)
+
+    for table in ("symptoms", "regions", "features", "history", "red_flags", "care_levels",
+                  "types", "support", "mimics", "causes", "next_steps", "sources"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(kb, table)):
+            key = getattr(item, "key", None) or item.id
+            if key in seen:
+                problems.append(f"{where(table)}: {table}.{i}: duplicate id {key!r}")
+            seen.add(key)
+
+    regions = set(kb.ids("regions"))
+    types = set(kb.ids("types"))
+    levels = set(kb.ids("care_levels"))
+    sources = set(kb.ids("sources"))
+    for i, s in enumerate(kb.symptoms):
+        for r in s.regions:
+            if r not in regions:
+                problems.append(f"{where('symptoms')}: symptoms.{i}.regions: unknown region {r!r}")
+    for i, r in enumerate(kb.regions):
+        if r.focal_type not in types:
+            problems.append(f"{where('regions')}: regions.{i}.focal_type: unknown type {r.focal_type!r}")
+    for i, e in enumerate(kb.contiguous):
+        for end in (e.a, e.b):
+            if end not in regions:
+                problems.append(f"{where('contiguous')}: contiguous.{i}: unknown region {end!r}")
+    for i, f in enumerate(kb.red_flags):
+        if f.care_level not in levels:
+            problems.append(f"{where('red_flags')}: red_flags.{i}.care_level: unknown care level {f.care_level!r}")
+        if f.source not in sources:
+            problems.append(f"{where('red_flags')}: red_flags.{i}.source: unknown source {f.source!r}")
+    for i, m in enumerate(kb.mimics):
+        if m.source not in sources:
+            problems.append(f"{where('mimics')}: mimics.{i}.source: unknown source {m.source!r}")
+    for name, s in kb.settings.items():
+        if s.source not in sources:
+            problems.append(f"{where('settings')}: settings.{name}.source: unknown source {s.source!r}")
+    for label_key in kb.text.support_label:
+        if label_key not in set(kb.ids("support")):
+            problems.append(f"{where('text')}: text.support_label.{label_key}: unknown support level")
+    for table in ("types", "mimics", "causes"):
+        for i, item in enumerate(getattr(kb, table)):
+            codes = item.codes
+            if codes.icd10cm and not ICD10CM.match(codes.icd10cm):
+                problems.append(f"{where(table)}: {table}.{i}.codes.icd10cm: malformed code {codes.icd10cm!r}")
+            if codes.hpo and not HPO.match(codes.hpo):
+                problems.append(f"{where(table)}: {table}.{i}.codes.hpo: malformed id {codes.hpo!r}")
+            if codes.snomed and not SNOMED.match(codes.snomed):
+                problems.append(f"{where(table)}: {table}.{i}.codes.snomed: malformed id {codes.snomed!r}")
+    if problems:
+        raise KnowledgeError("; ".join(problems))
+
+
+@functools.lru_cache(maxsize=1)
+def default() -> KnowledgeBase:
+    """The project's own knowledge base, loaded once per process."""
+    return load()

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
@@ -21,7 +21,8 @@ class InputProblem(Exception):
     """Input that cannot be assessed; the message says what and where."""
 
 
-def _read(path: str) -> str:
+def read_input(path: str) -> str:
+    """The text of a file, or of standard input for ``-``, refusing what is too large."""
     try:
         if path == "-":
             data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
@@ -78,36 +79,10 @@ def parse_cases(text: str, name: str = "input"):
     return cases, batch
 
 
-# --- commands ------------------------------------------------------------------------------
-
-
-def cmd_assess(args: argparse.Namespace) -> int:
-    from triage import render
-    from triage.assessment import assess
-
-    cases, batch = parse_cases(_read(args.path), "stdin" if args.path == "-" else args.path)
-    results = [assess(c) for c in cases]
-    sys.stdout.write(render.render(results, cases, args.format, batch))
-    return EXIT_OK
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    from triage.models import Assessment, Case
-
-    schemas = {"case": Case.model_json_schema(), "assessment": Assessment.model_json_schema()}
-    doc = schemas[args.which] if args.which != "all" else schemas
-    print(json.dumps(doc, indent=2))
-    return EXIT_OK
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "assess": cmd_assess,
-    "schema": cmd_schema,
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from triage.render import FORMATS
+    import importlib
+
+    from triage.commands import MODULES
 
     parser = argparse.ArgumentParser(
         prog="dystonia-triage",
@@ -119,16 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("assess", help="assess a case file (JSON), or a JSON array of cases",
-                       description="Assess one case (a JSON object) or a batch (a JSON array). "
-                                   "Example: dystonia-triage assess examples/blepharospasm.json")
-    p.add_argument("path", help="the case file; - reads standard input")
-    p.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default), json, or markdown")
-
-    p = sub.add_parser("schema", help="print the JSON Schema of the case and the assessment")
-    p.add_argument("which", nargs="?", choices=["all", "case", "assessment"], default="all")
+    for name in MODULES:
+        importlib.import_module(f"triage.commands.{name}").add_parser(sub)
     return parser
 
 
@@ -146,7 +113,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from triage.errors import TriageError
 
     try:
-        return COMMANDS[args.command](args)
+        return args.func(args)
     except InputProblem as exc:
         print(f"dystonia-triage: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -133,6 +133,17 @@ def test_tremor_that_is_not_essential_tremor(fields):
     assert "essential_tremor" not in ids(run_assess(**fields).mimics)
 
 
+def test_hemifacial_spasm_from_face_symptoms_even_when_other_regions_are_named():
+    result = run_assess(symptoms=["eye_blinking"], regions=["neck"], features=["one_side_face"])
+    assert ids(result.mimics) == ["hemifacial_spasm"]
+
+
+def test_myoclonus_dystonia_comes_before_a_better_supported_distribution_type():
+    result = run_assess(symptoms=["jerks", "neck_craning"], features=["sensory_trick"], age=40)
+    assert [(c.type, c.support) for c in result.candidates] == [
+        ("myoclonus_dystonia", "moderate"), ("focal.cervical", "strong")]
+
+
 def test_one_side_face_without_face_movements_is_no_hemifacial_spasm():
     assert ids(run_assess(symptoms=["neck_craning"], features=["one_side_face"]).mimics) == []
 
@@ -256,7 +267,8 @@ def test_see_neurologist_is_always_there_and_first():
     ({"symptoms": ["hand_difficulty"], "features": ["better_after_sleep"]}, set(), {"levodopa_trial"}),
     ({"symptoms": ["speech_difficulty"]}, {"laryngoscopy"}, {"eye_exam"}),
     ({"symptoms": ["eye_blinking"]}, {"eye_exam"}, {"laryngoscopy"}),
-    ({"age": 10}, set(), {"wilson_screening", "genetic_testing", "levodopa_trial"}),  # no candidate
+    ({"age": 10}, set(), {"wilson_screening", "genetic_testing", "levodopa_trial"}),  # no complaint
+    ({"symptoms": ["jerks"], "age": 15}, {"wilson_screening", "genetic_testing", "levodopa_trial"}, {"record_video"}),
 ])
 def test_next_step_conditions_and_thresholds(fields, present, absent):
     got = steps(**fields)

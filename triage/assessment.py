@@ -80,7 +80,9 @@ def assess(data: Union[Case, dict]) -> Assessment:
             type=t.id, label=t.label, support=level["v"] if level else "possible",
             because=because, description=t.description, codes=_codes(t.codes),
         ))
-    candidates.sort(key=lambda c: (-support_rank[c.support], types[c.type].rank))
+    # KNOWLEDGE: hemidystonia first, myoclonus-dystonia before the distribution type; the
+    # types' rank says so, and support orders candidates of equal rank.
+    candidates.sort(key=lambda c: (types[c.type].rank, -support_rank[c.support]))
 
     def findings(fact_type: str, table: dict) -> list[Finding]:
         out = []
@@ -96,7 +98,6 @@ def assess(data: Union[Case, dict]) -> Assessment:
     flags = KB.by_id("red_flags")
     step_order = list(KB.by_id("next_steps"))
     steps = sorted(run.of_type("next_step"), key=lambda f: step_order.index(f["v"]))
-    rules = {r.id: r for r in book.rules}
     return Assessment(
         care_level=level.id,
         care_label=level.label,
@@ -111,8 +112,9 @@ def assess(data: Union[Case, dict]) -> Assessment:
                     for f in steps],
         regions=[r for r in KB.by_id("regions") if any(f["v"] == r for f in run.of_type("region"))],
         disclaimer=KB.text.disclaimer,
-        trace=[TraceEntry(rule=f.rule, layer=f.layer, explain=rules[f.rule].explain,
-                          source=rules[f.rule].source, matched=f.matched,
-                          concluded=f.concluded + f.already_known)
+        # the trace is built from the engine's own records: no need to validate it again
+        trace=[TraceEntry.model_construct(rule=f.rule, layer=f.layer, explain=book.rule(f.rule).explain,
+                                          source=book.rule(f.rule).source, matched=f.matched,
+                                          concluded=f.concluded + f.already_known)
                for f in run.firings],
     )

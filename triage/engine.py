@@ -39,6 +39,7 @@ class Firing:
     matched: dict[str, dict]
     concluded: list[dict]
     already_known: list[dict] = field(default_factory=list)
+    sources: list[tuple] = field(default_factory=list, repr=False)  # keys of the matched facts
 
 
 @dataclass
@@ -70,8 +71,8 @@ class Run:
             if i in seen:
                 continue
             seen.add(i)
-            for matched in self.firings[i].matched.values():
-                stack.extend(self.producers.get(fact_key(matched), ()))
+            for source in self.firings[i].sources:
+                stack.extend(self.producers.get(source, ()))
         rules: list[str] = []
         for i in sorted(seen):
             if self.firings[i].rule not in rules:
@@ -116,37 +117,21 @@ class Engine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._sessions: dict[str, _Session] = {}
-        self._static = [self._enrich(f) for f in self._static_facts()]
-        self._static = [f for f in self._static if book.consumes(f)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
             self._host.set_rulesets({RULESET: book.durable_definition(self._action)})
 
     # -- facts -------------------------------------------------------------------------------
-    def _static_facts(self) -> Iterable[dict]:
-        for name, spec in self.book.facts.items():
-            if spec.static:
-                for item in getattr(self.book.kb, spec.static):
-                    yield {"t": name, **item.model_dump(exclude_none=True, exclude={"note", "disputed"})}
-
     def _enrich(self, fact: dict) -> dict:
         """Attach the knowledge attributes a fact type declares (rules/facts.yaml)."""
         spec = self.book.facts[fact["t"]]
-        if not spec.knowledge or "v" not in fact:
-            return fact
-        table = self.book.kb.by_id(spec.knowledge.table)
-        item = table.get(fact["v"])
-        if item is None:
-            return fact
-        for attr in spec.knowledge.attributes:
-            if attr == "order":
-                value = list(table).index(fact["v"])
-            else:
-                value = getattr(item, attr)
-            if value is None or value == []:
-                continue
-            fact.setdefault(attr, value)
+        if spec.knowledge and "v" in fact:
+            known = self.book.kb.attributes(spec.knowledge.table, fact["v"])
+            for attr in spec.knowledge.attributes:
+                value = known.get(attr)
+                if value is not None and value != []:
+                    fact.setdefault(attr, value)
         return fact
 
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
@@ -168,7 +153,8 @@ class Engine:
                     for alias, fact in c._m.items()
                     if alias != "layer"
                 }
-                firing = Firing(rule.id, rule.layer, matched, [])
+                firing = Firing(rule.id, rule.layer, matched, [],
+                                sources=[fact_key(f) for f in matched.values()])
                 session.firings.append(firing)
                 index = len(session.firings) - 1
                 for fact in rule.conclude(matched):
@@ -202,7 +188,7 @@ class Engine:
             try:
                 for fact in facts:
                     session.known[fact_key(fact)] = fact
-                batch = [dict(f, sid=sid) for f in facts + self._static]
+                batch = [dict(f, sid=sid) for f in facts]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
                     if batch:

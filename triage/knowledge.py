@@ -186,6 +186,25 @@ class KnowledgeBase(Strict):
             self._indexes[table] = index
         return index
 
+    def attributes(self, table: str, item_id: str) -> dict:
+        """An item's attributes as facts carry them: its fields, its position in its table
+        (``order``) and, for a region, the regions it touches (``touches``)."""
+        key = (table, item_id)
+        cached = self._indexes.get(key)
+        if cached is None:
+            index = self.by_id(table)
+            item = index.get(item_id)
+            cached = {} if item is None else dict(item)
+            if item is not None:
+                cached["order"] = list(index).index(item_id)
+            if table == "regions" and item is not None:
+                cached["touches"] = sorted(
+                    {e.b for e in self.contiguous if e.a == item_id}
+                    | {e.a for e in self.contiguous if e.b == item_id}
+                )
+            self._indexes[key] = cached
+        return cached
+
     def setting(self, name: str) -> int:
         return self.settings[name].value
 

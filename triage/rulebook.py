@@ -85,7 +85,6 @@ class FactSpec(_Strict):
     about: str
     values: Optional[str] = None
     from_case: Optional[str] = None
-    static: Optional[str] = None
     knowledge: Optional[KnowledgeLink] = None
 
 
@@ -423,8 +422,8 @@ class _Compiler:
         if fact not in self.facts:
             self.problems.append(f"{where}: unknown fact {fact!r} (declared in {self.facts_file})")
             return None
-        if self.facts[fact].from_case or self.facts[fact].static:
-            self.problems.append(f"{where}: {fact!r} comes from the case or the knowledge base; rules cannot conclude it")
+        if self.facts[fact].from_case:
+            self.problems.append(f"{where}: {fact!r} comes from the case; rules cannot conclude it")
         attrs: list[tuple[str, Any]] = []
         items = spec.items() if isinstance(spec, dict) and "each" not in spec else [("v", spec)]
         for attr, val in items:
@@ -516,12 +515,6 @@ def _check_book(book: RuleBook) -> list[str]:
             table = getattr(book.kb, spec.knowledge.table, None)
             if table is None:
                 problems.append(f"facts.{name}.knowledge.table: unknown table {spec.knowledge.table!r}")
-        if spec.static:
-            table = getattr(book.kb, spec.static, None)
-            if not isinstance(table, list) or not table:
-                problems.append(f"facts.{name}.static: unknown knowledge list {spec.static!r}")
-            else:
-                attributes[name] |= set(type(table[0]).model_fields) - {"v"}
     concluders: dict[tuple[str, int], set[str]] = {}
     for rule in book.rules:
         for c in rule.then:
@@ -561,7 +554,7 @@ def _check_book(book: RuleBook) -> list[str]:
                     f"{book.layers[max(late)].name!r} still concludes; negation may only look at earlier layers"
                 )
     for fact, spec in book.facts.items():
-        if spec.from_case is None and spec.static is None and fact not in concluded_in:
+        if spec.from_case is None and fact not in concluded_in:
             problems.append(f"facts.{fact}: no rule concludes it and it does not come from the case")
     return problems
 

@@ -15,6 +15,7 @@ from typing import Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from triage import questions as qmod
 from triage.errors import KnowledgeError
 from triage.paths import knowledge_dir
 
@@ -173,7 +174,9 @@ class KnowledgeBase(Strict):
     settings: dict[str, Setting]
     sources: list[Source]
     text: Text
-    questions: Optional[dict] = None
+    sections: list[qmod.Section]
+    questions: list[qmod.Question]
+    interview: qmod.InterviewText
 
     _indexes: dict = PrivateAttr(default_factory=dict)
 
@@ -211,6 +214,10 @@ class KnowledgeBase(Strict):
     def ids(self, table: str) -> list[str]:
         return list(self.by_id(table))
 
+    def question(self, question_id: str) -> qmod.Question:
+        """A question of ``questions.yaml`` by id."""
+        return self.by_id("questions")[question_id]  # type: ignore[return-value]
+
 
 # --- loading -----------------------------------------------------------------------------
 
@@ -229,8 +236,9 @@ FILES: dict[str, tuple[str, ...]] = {
     "settings.yaml": ("settings",),
     "sources.yaml": ("sources",),
     "text.yaml": ("text",),
+    "questions.yaml": ("sections", "questions", "interview"),
 }
-OPTIONAL_FILES = {"questions.yaml": ("questions",)}
+OPTIONAL_FILES: dict[str, tuple[str, ...]] = {}
 
 ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$")
 HPO = re.compile(r"^HP:[0-9]{7}$")
@@ -287,7 +295,20 @@ def load(directory: Path | None = None) -> KnowledgeBase:
     except ValidationError as exc:
         raise KnowledgeError(_describe(exc, directory, owner)) from None
     check_references(kb, owner)
-    return kb
+    return _with_choice_labels(kb)
+
+
+def _with_choice_labels(kb: KnowledgeBase) -> KnowledgeBase:
+    """Fill each choice's label from the knowledge base's words for the id it sets, so every
+    front end reads the same words (a choice may give its own label in questions.yaml)."""
+    resolved = []
+    for q in kb.questions:
+        choices = [c if c.label else c.model_copy(update={"label": qmod.id_label(kb, q.fills, c.ids[0])})
+                   for c in q.choices]
+        resolved.append(q.model_copy(update={"choices": choices}))
+    out = kb.model_copy(update={"questions": resolved})
+    out._indexes = {}
+    return out
 
 
 def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
@@ -344,6 +365,7 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
                 problems.append(f"{where(table)}: {table}.{i}.codes.hpo: malformed id {codes.hpo!r}")
             if codes.snomed and not SNOMED.match(codes.snomed):
                 problems.append(f"{where(table)}: {table}.{i}.codes.snomed: malformed id {codes.snomed!r}")
+    problems += qmod.check(kb, where("questions"))
     if problems:
         raise KnowledgeError("; ".join(problems))
 

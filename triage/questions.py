@@ -1,0 +1,338 @@
+"""The questionnaire as data: ``knowledge/questions.yaml``, validated strictly at load.
+
+The same questions drive every front end (the terminal interview, the web page, the FHIR
+Questionnaire export), so nothing here knows about terminals or HTML. Every reference is
+checked when the knowledge base loads: the case field a question fills, the contract ids its
+choices set, the earlier questions its condition reads. A problem names the file and the key.
+
+Light to import: only Pydantic, no rules engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Kind = Literal["yes_no", "one_of", "several_of", "number"]
+Audience = Literal["self", "caregiver", "clinician", "educator"]
+AUDIENCES: tuple[str, ...] = ("self", "caregiver", "clinician", "educator")
+YES, NO, UNSURE = "yes", "no", "unsure"
+YES_NO_ANSWERS = (YES, NO, UNSURE)
+ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# The case fields a question may fill: list fields take several ids, scalar fields one;
+# number fields take a whole number. The allowed ids come from the knowledge base.
+LIST_FIELDS = {"symptoms": "symptoms", "regions": "regions", "features": "features",
+               "history": "history", "red_flags": "red_flags"}
+SCALAR_FIELDS = ("respondent", "onset", "course", "dopamine_blocker")
+NUMBER_FIELDS = ("age", "onset_age")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Wording(_Strict):
+    """A question's words for each audience; ``anyone`` before the respondent is known."""
+
+    anyone: Optional[str] = None
+    self_: str = Field(alias="self", min_length=1)
+    caregiver: str = Field(min_length=1)
+    clinician: str = Field(min_length=1)
+    educator: str = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def for_(self, audience: Optional[str]) -> str:
+        """The wording for ``audience``; ``None`` means not yet known."""
+        if audience is None:
+            return self.anyone or self.self_
+        return self.self_ if audience == "self" else getattr(self, audience)
+
+
+class Condition(_Strict):
+    """A test on the answer to an earlier question. Exactly one test is given."""
+
+    question: str
+    any_of: Optional[list[str]] = None
+    none_of: Optional[list[str]] = None
+    at_least: Optional[int] = None
+    at_most: Optional[int] = None
+    answered: Optional[bool] = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "Condition":
+        tests = [k for k in ("any_of", "none_of", "at_least", "at_most", "answered")
+                 if getattr(self, k) is not None]
+        if len(tests) != 1:
+            raise ValueError("a condition has exactly one test: any_of, none_of, at_least, "
+                             f"at_most or answered (got {', '.join(tests) or 'none'})")
+        return self
+
+    def holds(self, answers: dict) -> bool:
+        """Whether this condition holds for ``answers`` (question id -> answer)."""
+        have = answers.get(self.question)
+        if self.answered is not None:
+            return (have is not None) == self.answered
+        if have is None:
+            return False
+        values = set(have) if isinstance(have, list) else {have}
+        if self.any_of is not None:
+            return bool(values & set(self.any_of))
+        if self.none_of is not None:
+            return not values & set(self.none_of)
+        if not isinstance(have, int) or isinstance(have, bool):
+            return False
+        if self.at_least is not None:
+            return have >= self.at_least
+        return have <= self.at_most  # type: ignore[operator]
+
+
+class QChoice(_Strict):
+    """One answer to a question, bound to the contract ids it puts in the case."""
+
+    id: str
+    label: Optional[str] = None  # default: the knowledge base's label of the id it sets
+    description: Optional[str] = None
+    sets: Optional[list[str]] = None  # default: [id]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.sets) if self.sets is not None else [self.id]
+
+
+class Question(_Strict):
+    id: str
+    section: str
+    fills: str
+    kind: Kind
+    ask: Wording
+    help: Optional[str] = None
+    value: Optional[str] = None
+    choices: list[QChoice] = []
+    none: Optional[str] = None
+    replaces: list[str] = []
+    min: Optional[int] = None
+    max: Optional[int] = None
+    max_from: Optional[str] = None
+    unit: Optional[str] = None
+    optional: bool = False
+    when: list[Condition] = []
+    always: Optional[str] = None
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    def applies(self, answers: dict) -> bool:
+        """Whether the question's condition holds for the earlier answers."""
+        return all(c.holds(answers) for c in self.when)
+
+    def choice(self, choice_id: str) -> QChoice:
+        for c in self.choices:
+            if c.id == choice_id:
+                return c
+        raise KeyError(choice_id)
+
+    def answer_ids(self) -> list[str]:
+        """The codes an answer may take (yes / no / unsure for yes_no)."""
+        if self.kind == "yes_no":
+            return list(YES_NO_ANSWERS)
+        return [c.id for c in self.choices]
+
+
+class Section(_Strict):
+    id: str
+    title: str
+
+
+class InterviewText(_Strict):
+    """The words of the interview itself, the same for every audience."""
+
+    title: str
+    welcome: str
+    emergency_now: str
+    keys: str
+    keys_plain: str
+    answer_yes: str
+    answer_no: str
+    answer_unsure: str
+    dont_know: str
+    why: str
+    back: str
+    why_title: str
+    why_rule: str
+    why_concludes: str
+    why_always: str
+    why_none: str
+    number_prompt: str
+    number_invalid: str
+    several_instruction: str
+    several_none_conflict: str
+    several_plain: str
+    choice_invalid: str
+    emergency_title: str
+    emergency_go_on: str
+    review_title: str
+    review_prompt: str
+    review_done: str
+    not_answered: str
+    skipped: str
+    result_title: str
+    how_prompt: str
+    how_title: str
+    how_answers: str
+    how_rules: str
+    how_done: str
+    firing: str
+    save_case: str
+    save_report: str
+    file_name: str
+    saved: str
+    save_failed: str
+    interrupted: str
+    resume_hint: str
+    resumed: str
+    quit: str
+    not_a_terminal: str
+    end_of_input: str
+    goodbye: str
+
+    def yes_no_label(self, code: str) -> str:
+        return {YES: self.answer_yes, NO: self.answer_no, UNSURE: self.answer_unsure}[code]
+
+
+Answer = Union[str, int, list[str], None]
+
+
+def allowed_ids(kb, field: str) -> Optional[list[str]]:
+    """The contract ids a case field takes (``None`` for number fields)."""
+    if field in LIST_FIELDS:
+        table = LIST_FIELDS[field]
+        return [i.id for i in getattr(kb, table)]
+    if field in SCALAR_FIELDS:
+        return [c.id for c in getattr(kb.case, field)]
+    return None
+
+
+def id_label(kb, field: str, value: str) -> str:
+    """The knowledge base's words for a contract id of a case field."""
+    items = getattr(kb, LIST_FIELDS[field]) if field in LIST_FIELDS else getattr(kb.case, field)
+    for item in items:
+        if item.id == value:
+            return item.label
+    raise KeyError(value)
+
+
+def check(kb, where: str) -> list[str]:
+    """Every reference of the questions, checked against the knowledge base."""
+    problems: list[str] = []
+    seen: dict[str, Question] = {}
+    sections = {s.id for s in kb.sections}
+    if len(sections) != len(kb.sections):
+        problems.append(f"{where}: sections: duplicate section id")
+    respondent_at = next((i for i, q in enumerate(kb.questions) if q.fills == "respondent"), None)
+    for i, q in enumerate(kb.questions):
+        at = f"{where}: questions.{i} ({q.id})"
+        if not ID.match(q.id):
+            problems.append(f"{at}.id: must be lower_snake_case")
+        if q.id in seen:
+            problems.append(f"{at}.id: duplicate question id {q.id!r}")
+        if q.section not in sections:
+            problems.append(f"{at}.section: unknown section {q.section!r}; known: {', '.join(sorted(sections))}")
+        if respondent_at is not None and i < respondent_at and not q.ask.anyone:
+            problems.append(f"{at}.ask.anyone: needed, the question comes before the one asking who is answering")
+        field = q.fills
+        if field not in LIST_FIELDS and field not in SCALAR_FIELDS and field not in NUMBER_FIELDS:
+            known = ", ".join([*LIST_FIELDS, *SCALAR_FIELDS, *NUMBER_FIELDS])
+            problems.append(f"{at}.fills: {field!r} is not a case field; case fields: {known}")
+            seen[q.id] = q
+            continue
+        allowed = allowed_ids(kb, field)
+        expected = {"number": NUMBER_FIELDS, "several_of": tuple(LIST_FIELDS),
+                    "yes_no": tuple(LIST_FIELDS),
+                    "one_of": tuple(LIST_FIELDS) + SCALAR_FIELDS}[q.kind]
+        if field not in expected:
+            problems.append(f"{at}.kind: a {q.kind} question cannot fill {field!r}")
+        # kind-specific keys
+        if q.kind == "yes_no":
+            if q.value is None:
+                problems.append(f"{at}.value: a yes_no question names the id a yes adds")
+            elif allowed is not None and q.value not in allowed:
+                problems.append(f"{at}.value: {q.value!r} is not a known {field} id; allowed: {', '.join(allowed)}")
+        elif q.value is not None:
+            problems.append(f"{at}.value: only yes_no questions have a value")
+        if q.kind in ("one_of", "several_of"):
+            if not q.choices:
+                problems.append(f"{at}.choices: a {q.kind} question needs choices")
+        elif q.choices:
+            problems.append(f"{at}.choices: a {q.kind} question has no choices")
+        if q.none is not None and q.kind != "several_of":
+            problems.append(f"{at}.none: only several_of questions have a 'none' answer")
+        choice_ids: set[str] = set()
+        for j, c in enumerate(q.choices):
+            cat = f"{at}.choices.{j}"
+            if not ID.match(c.id):
+                problems.append(f"{cat}.id: must be lower_snake_case")
+            if c.id in choice_ids:
+                problems.append(f"{cat}.id: duplicate choice id {c.id!r}")
+            choice_ids.add(c.id)
+            if not c.ids:
+                problems.append(f"{cat}.sets: empty; a choice sets at least one id")
+            if field in SCALAR_FIELDS and len(c.ids) != 1:
+                problems.append(f"{cat}.sets: {field!r} takes one value")
+            for v in c.ids:
+                if allowed is not None and v not in allowed:
+                    problems.append(f"{cat}.sets: {v!r} is not a known {field} id; allowed: {', '.join(allowed)}")
+            if c.label is None and len(c.ids) != 1:
+                problems.append(f"{cat}.label: needed when a choice sets several ids")
+        if q.replaces:
+            if field != "regions":
+                problems.append(f"{at}.replaces: only questions that fill regions replace regions")
+            for v in q.replaces:
+                if allowed is not None and v not in allowed:
+                    problems.append(f"{at}.replaces: {v!r} is not a known region")
+        # numbers
+        if q.kind == "number":
+            lo, hi = kb.case.age_min, kb.case.age_max
+            if q.min is None or q.max is None:
+                problems.append(f"{at}: a number question needs min and max")
+            else:
+                if not lo <= q.min <= q.max <= hi:
+                    problems.append(f"{at}.min/max: must satisfy {lo} <= min <= max <= {hi} (case.yaml)")
+            if q.max_from is not None:
+                other = seen.get(q.max_from)
+                if other is None:
+                    problems.append(f"{at}.max_from: {q.max_from!r} is not an earlier question")
+                elif other.kind != "number":
+                    problems.append(f"{at}.max_from: {q.max_from!r} is not a number question")
+        else:
+            for key in ("min", "max", "max_from", "unit"):
+                if getattr(q, key) is not None:
+                    problems.append(f"{at}.{key}: only number questions have {key}")
+            if q.optional:
+                problems.append(f"{at}.optional: only number questions are optional (others offer 'not sure')")
+        # conditions
+        for j, cond in enumerate(q.when):
+            cat = f"{at}.when.{j}"
+            other = seen.get(cond.question)
+            if other is None:
+                problems.append(f"{cat}.question: {cond.question!r} is not an earlier question")
+                continue
+            codes = cond.any_of if cond.any_of is not None else cond.none_of
+            if codes is not None:
+                known = other.answer_ids()
+                if other.kind == "number":
+                    problems.append(f"{cat}: {cond.question!r} is a number question; use at_least or at_most")
+                for code in codes:
+                    if code not in known:
+                        problems.append(f"{cat}: {code!r} is not an answer of {cond.question!r}; answers: {', '.join(known)}")
+            if (cond.at_least is not None or cond.at_most is not None) and other.kind != "number":
+                problems.append(f"{cat}: at_least / at_most need a number question, {cond.question!r} is {other.kind}")
+        if q.always is not None and not q.always.strip():
+            problems.append(f"{at}.always: give the reason it is always asked")
+        seen[q.id] = q
+    return problems

@@ -19,6 +19,9 @@ TOUCHING = {
         ("trunk", "upper_limb_left"), ("trunk", "upper_limb_right"), ("trunk", "upper_limb"),
         ("trunk", "lower_limb_left"), ("trunk", "lower_limb_right"), ("trunk", "lower_limb"),
         ("upper_limb_left", "upper_limb_right"), ("lower_limb_left", "lower_limb_right"),
+        # a side-unknown limb touches what any limb of its kind touches, the other side included
+        ("upper_limb", "upper_limb_left"), ("upper_limb", "upper_limb_right"),
+        ("lower_limb", "lower_limb_left"), ("lower_limb", "lower_limb_right"),
     ]
 }
 FOCAL = {

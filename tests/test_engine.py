@@ -128,3 +128,18 @@ def test_answers_no_rule_reads_are_not_asserted():
     kept = engine.answer_facts([{"t": "course", "v": "stable"}, {"t": "onset", "v": "sudden"},
                                 {"t": "onset", "v": "sudden"}])
     assert kept == [{"t": "onset", "v": "sudden"}]
+
+
+def test_the_order_and_duplicates_of_answers_do_not_change_the_assessment_or_its_trace():
+    one = assess(case(symptoms=["widespread_spasms", "body_twisting", "jerks"],
+                      red_flags=["dark_urine", "breathing_difficulty"], features=["sensory_trick", "urge_to_move"]))
+    other = assess(case(symptoms=["jerks", "body_twisting", "widespread_spasms", "jerks"],
+                        red_flags=["breathing_difficulty", "dark_urine"], features=["urge_to_move", "sensory_trick"]))
+    assert one.model_dump() == other.model_dump()
+
+
+def test_the_present_age_stands_in_only_when_no_onset_age_is_given():
+    fired = {t.rule for t in assess(case(symptoms=["neck_craning"], age=60, onset_age=25)).trace}
+    assert "onset_age_as_given" in fired and "onset_age_from_present_age" not in fired
+    fired = {t.rule for t in assess(case(symptoms=["neck_craning"], age=60)).trace}
+    assert "onset_age_from_present_age" in fired and "onset_age_as_given" not in fired

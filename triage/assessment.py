@@ -106,8 +106,8 @@ def assess(data: Union[Case, dict]) -> Assessment:
         candidates=candidates,
         causes=findings("cause", causes),
         mimics=findings("mimic", mimics),
-        red_flags=[RedFlagFinding(id=f, label=flags[f].label, care_level=flags[f].care_level)
-                   for f in dict.fromkeys(case.red_flags)],
+        red_flags=[RedFlagFinding(id=f.id, label=f.label, care_level=f.care_level)
+                   for f in flags.values() if f.id in case.red_flags],
         next_steps=[NextStep(id=f["v"], text=KB.by_id("next_steps")[f["v"]].text, because=run.because(f))
                     for f in steps],
         regions=[r for r in KB.by_id("regions") if any(f["v"] == r for f in run.of_type("region"))],
@@ -115,6 +115,6 @@ def assess(data: Union[Case, dict]) -> Assessment:
         # the trace is built from the engine's own records: no need to validate it again
         trace=[TraceEntry.model_construct(rule=f.rule, layer=f.layer, explain=book.rule(f.rule).explain,
                                           source=book.rule(f.rule).source, matched=f.matched,
-                                          concluded=f.concluded + f.already_known)
+                                          concluded=f.concluded)
                for f in run.firings],
     )

@@ -37,8 +37,8 @@ class Firing:
     rule: str
     layer: str
     matched: dict[str, dict]
-    concluded: list[dict]
-    already_known: list[dict] = field(default_factory=list)
+    concluded: list[dict]  # everything it concluded, in the rule's order
+    already_known: list[dict] = field(default_factory=list)  # those another firing concluded first
     sources: list[tuple] = field(default_factory=list, repr=False)  # keys of the matched facts
 
 
@@ -135,13 +135,14 @@ class Engine:
         return fact
 
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
-        """The answer facts, enriched, without duplicates and without those no rule reads."""
+        """The answer facts, enriched, without duplicates and without those no rule reads, in
+        a canonical order (so the order of a case's lists never changes the trace)."""
         out: dict[tuple, dict] = {}
         for fact in answers:
             fact = self._enrich(dict(fact))
             if self.book.consumes(fact):
                 out.setdefault(fact_key(fact), fact)
-        return list(out.values())
+        return [out[k] for k in sorted(out, key=repr)]
 
     # -- actions -----------------------------------------------------------------------------
     def _action(self, rule: Rule):
@@ -161,11 +162,11 @@ class Engine:
                     fact = self._enrich(fact)
                     key = fact_key(fact)
                     session.producers.setdefault(key, []).append(index)
+                    firing.concluded.append(fact)
                     if key in session.known:
                         firing.already_known.append(fact)
                         continue
                     session.known[key] = fact
-                    firing.concluded.append(fact)
                     if self.book.consumes(fact):
                         c.assert_fact(dict(fact, sid=session.sid))
             except BaseException as exc:  # durable_rules would swallow it: keep it for the caller

@@ -1,0 +1,115 @@
+"""Teaching cases: short stories in plain words, each a valid case with the assessment that
+the clinical conventions lead one to expect. They live in ``knowledge/cases/``, one YAML file
+per case, and are validated strictly at load (unknown keys, unknown ids and invalid cases fail
+with the file and the key named). They are run as tests and used by ``dystonia-triage cases``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from triage import knowledge as kbase
+from triage.errors import KnowledgeError
+from triage.models import CareLevelId, Case, CauseId, MimicId, NextStepId, TypeId
+from triage.paths import knowledge_dir
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expected(_Strict):
+    """What the case should give, written from the clinical conventions (not from the engine).
+
+    ``types`` is the full set of candidate types and ``types[0]`` the one listed first;
+    ``causes`` and ``mimics`` are the full sets; ``next_steps`` are the key next steps (each
+    must be present) and ``not_next_steps`` steps that must not be advised."""
+
+    types: list[TypeId] = []
+    care_level: CareLevelId
+    causes: list[CauseId] = []
+    mimics: list[MimicId] = []
+    next_steps: list[NextStepId] = []
+    not_next_steps: list[NextStepId] = []
+
+
+class TeachingCase(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1)
+    story: str = Field(min_length=1)
+    teaching_point: str = Field(min_length=1)
+    case: Case
+    expect: Expected
+    # Set when the engine's result is known to differ from the clinical conventions; the case
+    # then runs as an expected failure until the rules are fixed (the lead decides).
+    known_disagreement: Optional[str] = None
+
+    @field_validator("case", mode="before")
+    @classmethod
+    def _version(cls, value):
+        if isinstance(value, dict) and "version" not in value:
+            value = {"version": 1, **value}
+        return value
+
+
+def cases_dir(knowledge: Path | None = None) -> Path:
+    return (Path(knowledge) if knowledge else knowledge_dir()) / "cases"
+
+
+def load(directory: Path | None = None) -> list[TeachingCase]:
+    """Every teaching case in ``directory`` (default: knowledge/cases), sorted by file name."""
+    directory = Path(directory) if directory else cases_dir()
+    out: list[TeachingCase] = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        doc = kbase.read_yaml(path)
+        try:
+            tc = TeachingCase.model_validate(doc)
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'case file'}: {e['msg']}"
+                               for e in exc.errors())
+            raise KnowledgeError(f"{path}: {detail}") from None
+        if tc.id != path.stem:
+            raise KnowledgeError(f"{path}: id {tc.id!r} must match the file name {path.stem!r}")
+        if tc.id in seen:
+            raise KnowledgeError(f"{path}: id {tc.id!r} is already used by {seen[tc.id]}")
+        seen[tc.id] = str(path)
+        out.append(tc)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def default() -> list[TeachingCase]:
+    return load()
+
+
+def by_id(case_id: str, cases: list[TeachingCase] | None = None) -> Optional[TeachingCase]:
+    return next((c for c in (cases if cases is not None else default()) if c.id == case_id), None)
+
+
+def compare(tc: TeachingCase, result) -> list[str]:
+    """How an assessment differs from the teaching case's expectations (empty: it agrees)."""
+    e, problems = tc.expect, []
+    types = [c.type for c in result.candidates]
+    if sorted(types) != sorted(e.types):
+        problems.append(f"types: expected {e.types}, got {types}")
+    elif e.types and types[0] != e.types[0]:
+        problems.append(f"first type: expected {e.types[0]}, got {types[0]}")
+    if result.care_level != e.care_level:
+        problems.append(f"care level: expected {e.care_level}, got {result.care_level}")
+    for part in ("causes", "mimics"):
+        got = sorted(i.id for i in getattr(result, part))
+        if got != sorted(getattr(e, part)):
+            problems.append(f"{part}: expected {sorted(getattr(e, part))}, got {got}")
+    steps = {s.id for s in result.next_steps}
+    missing = [s for s in e.next_steps if s not in steps]
+    if missing:
+        problems.append(f"next steps missing: {missing}")
+    extra = [s for s in e.not_next_steps if s in steps]
+    if extra:
+        problems.append(f"next steps that should not be there: {extra}")
+    return problems

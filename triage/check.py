@@ -1,0 +1,229 @@
+"""``check``: the knowledge base checked beyond its schema.
+
+Loading already rejects unknown keys, broken references, unknown source keys and malformed
+codes (ICD-10-CM, SNOMED CT, HPO); ``check`` reports those too, and then checks what a loader
+cannot see on its own:
+
+* every id of the contract (``knowledge/contract.yaml``) is present;
+* every rule input can be asked (each answer fact comes from a field of the case) and every
+  answer is read by some rule (except those the contract file marks as recorded only);
+* every type, cause, mimic, care level and next step is reached by at least one teaching case,
+  and every red flag is used by one;
+* the codes of the types, causes and mimics are well formed.
+
+Each check returns a list of problems; an empty list means it passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from triage import knowledge as kbase
+from triage.errors import KnowledgeError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contract(_Strict):
+    version: int
+    ids: dict[str, list[str]]
+    recorded_only: dict[str, str] = {}
+
+
+class ContractFile(_Strict):
+    contract: Contract
+
+
+# contract id list -> where the knowledge base keeps it
+CONTRACT_TABLES = {
+    "respondent": "case.respondent", "onset": "case.onset", "course": "case.course",
+    "dopamine_blocker": "case.dopamine_blocker", "symptoms": "symptoms", "regions": "regions",
+    "features": "features", "history": "history", "red_flags": "red_flags",
+    "care_levels": "care_levels", "types": "types", "support": "support", "causes": "causes",
+    "mimics": "mimics", "next_steps": "next_steps",
+}
+# what the teaching cases must reach, all together: the assessment part -> the knowledge table
+COVERAGE = {"types": "types", "causes": "causes", "mimics": "mimics",
+            "care_levels": "care_levels", "next_steps": "next_steps", "red_flags": "red_flags"}
+
+
+@dataclass
+class Result:
+    name: str
+    problems: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+def _table_ids(kb: kbase.KnowledgeBase, where: str) -> list[str]:
+    if where.startswith("case."):
+        return [c.id for c in getattr(kb.case, where.split(".", 1)[1])]
+    return [getattr(i, "key", None) or i.id for i in getattr(kb, where)]
+
+
+def load_contract(directory: Path) -> Contract:
+    path = directory / "contract.yaml"
+    if not path.exists():
+        raise KnowledgeError(f"{path}: missing; it lists the contract ids that must stay present")
+    try:
+        return ContractFile.model_validate(kbase.read_yaml(path)).contract
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise KnowledgeError(f"{path}: {detail}") from None
+
+
+def check_contract(kb, contract: Contract, path: str) -> list[str]:
+    problems = []
+    for name, ids in contract.ids.items():
+        where = CONTRACT_TABLES.get(name)
+        if where is None:
+            problems.append(f"{path}: contract.ids.{name}: unknown list; known: {', '.join(CONTRACT_TABLES)}")
+            continue
+        have = set(_table_ids(kb, where))
+        for i in ids:
+            if i not in have:
+                problems.append(f"contract id {name}.{i} is missing from the knowledge base ({where})")
+    return problems
+
+
+def _list_fields() -> set[str]:
+    from triage.models import Case
+
+    return {n for n, i in Case.model_fields.items() if getattr(i.annotation, "__origin__", None) is list}
+
+
+def check_answers(eng, kb, contract: Contract, case_fields: list[str]) -> list[str]:
+    """Every rule input can be asked, and every answer is read by some rule. An answer is
+    read when some rule has a pattern that it passes (the engine keeps only those)."""
+    book = eng.book
+    problems = []
+    declared: dict[str, str] = {}
+    for name, spec in book.facts.items():
+        if not spec.from_case:
+            continue
+        if spec.from_case not in case_fields:
+            problems.append(f"facts.{name}: comes from the case field {spec.from_case!r}, which a case "
+                            f"cannot give (fields: {', '.join(case_fields)})")
+        declared[spec.from_case] = name
+    recorded = contract.recorded_only
+    for key in recorded:
+        fld = key.split(".", 1)[0]
+        if fld not in case_fields:
+            problems.append(f"contract.recorded_only.{key}: {fld!r} is not a case field")
+    lists = _list_fields()
+    for fld in case_fields:
+        fact_type = declared.get(fld)
+        if fact_type is None:
+            problems.append(f"case field {fld!r}: no fact comes from it (rules/facts.yaml), so no rule can read it")
+            continue
+        spec = book.facts[fact_type]
+        values = _table_ids(kb, spec.values) if spec.values else [0, 20, 30, 50, 120]
+        read = {v for v in values if eng.answer_facts([{"t": fact_type, "v": v}])}
+        if fld in lists:
+            for v in values:
+                key = f"{fld}.{v}"
+                if v not in read and key not in recorded and fld not in recorded:
+                    problems.append(f"answer {key}: no rule reads it; add a rule, or list it under "
+                                    f"contract.recorded_only in contract.yaml with the reason")
+                if v in read and key in recorded:
+                    readers = ", ".join(r.id for r in book.readers(eng.answer_facts([{"t": fact_type, "v": v}])[0]))
+                    problems.append(f"answer {key}: listed as recorded only, but rule(s) {readers} read it")
+        if not read and fld not in recorded:
+            problems.append(f"case field {fld!r}: no rule reads any of its answers; add a rule, or list it "
+                            f"under contract.recorded_only in contract.yaml with the reason")
+        if read and fld in recorded:
+            problems.append(f"case field {fld!r}: listed as recorded only, but a rule reads it")
+    return problems
+
+
+def check_questions(book, kb) -> list[str]:
+    """Placeholder until the question data lands: nothing to check without questions."""
+    return []
+
+
+def check_coverage(eng, kb, cases) -> tuple[list[str], str]:
+    """Every type, cause, mimic, care level and next step is reached by a teaching case (run on
+    these rules), and every red flag is used by one."""
+    book = eng.book
+    reached: dict[str, set[str]] = {k: set() for k in COVERAGE}
+    for tc in cases:
+        facts = []
+        for name, spec in book.facts.items():
+            if spec.from_case:
+                value = getattr(tc.case, spec.from_case)
+                facts += [{"t": name, "v": v} for v in (value if isinstance(value, list) else [value]) if v is not None]
+        run = eng.run(facts)
+        reached["types"] |= {f["v"] for f in run.of_type("candidate")}
+        reached["causes"] |= {f["v"] for f in run.of_type("cause")}
+        reached["mimics"] |= {f["v"] for f in run.of_type("mimic")}
+        reached["care_levels"] |= {f["v"] for f in run.of_type("care_level")}
+        reached["next_steps"] |= {f["v"] for f in run.of_type("next_step")}
+        reached["red_flags"] |= set(tc.case.red_flags)
+    problems = []
+    for part, table in COVERAGE.items():
+        for i in _table_ids(kb, table):
+            if i not in reached[part]:
+                problems.append(f"{part}: {i} is reached by no teaching case (knowledge/cases/)")
+    return problems, f"{len(cases)} teaching cases"
+
+
+def check_codes(kb) -> list[str]:
+    problems = []
+    for table in ("types", "mimics", "causes"):
+        for item in getattr(kb, table):
+            c = item.codes
+            for name, value, shape in (("icd10cm", c.icd10cm, kbase.ICD10CM), ("snomed", c.snomed, kbase.SNOMED),
+                                       ("hpo", c.hpo, kbase.HPO)):
+                if value and not shape.match(value):
+                    problems.append(f"{table}.{item.id}.codes.{name}: malformed {value!r}")
+    return problems
+
+
+def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list[Result]:
+    """Every check, in order. A check that cannot run because an earlier one failed is skipped."""
+    from triage import rulebook, teaching
+    from triage.paths import knowledge_dir, rules_dir
+
+    kdir = Path(knowledge) if knowledge else knowledge_dir()
+    rdir = Path(rules) if rules else rules_dir()
+    results: list[Result] = []
+
+    def step(name: str, fn: Callable[[], object]) -> object:
+        try:
+            value = fn()
+        except KnowledgeError as exc:  # RulesError is a KnowledgeError
+            results.append(Result(name, [p.strip() for p in str(exc).split("; ")]))
+            return None
+        results.append(Result(name))
+        return value
+
+    kb = step("knowledge base loads (schema, references, sources, codes)", lambda: kbase.load(kdir))
+    if kb is None:
+        return results
+    book = step("rules load (facts, sources, values, layers)", lambda: rulebook.load(rdir, kb))
+    contract = step("contract file loads", lambda: load_contract(kdir))
+    cases = step("teaching cases load", lambda: teaching.load(teaching.cases_dir(kdir)))
+    if contract is not None:
+        results.append(Result("every contract id is present", check_contract(kb, contract, str(kdir / "contract.yaml"))))
+    results.append(Result("codes are well formed (ICD-10-CM, SNOMED CT, HPO)", check_codes(kb)))
+    eng = None
+    if book is not None:
+        from triage.engine import Engine
+
+        eng = Engine(book)
+    if eng is not None and contract is not None:
+        from triage.models import Case
+
+        fields = [f for f in Case.model_fields if f != "version"]
+        results.append(Result("every rule input can be asked and every answer is read", check_answers(eng, kb, contract, fields)))
+        results.append(Result("every question is read and every input is asked", check_questions(book, kb)))
+    if eng is not None and cases is not None:
+        problems, detail = check_coverage(eng, kb, cases)
+        results.append(Result("teaching cases reach every type, cause, mimic, care level, next step and red flag",
+                              problems, detail))
+    return results

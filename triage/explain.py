@@ -318,7 +318,8 @@ class _WhyNot:
                                   found=found, deeper=deeper))
         value = _concluded_value(rule, kind)
         label = _label(self.book, kind, value) if value else None
-        return WhyNot(kind=kind, id=value, label=label or rule.id, rule=rule.id, explain=rule.explain,
+        fallback = rule.id if kind in WHY_NOT_KINDS else kind
+        return WhyNot(kind=kind, id=value, label=label or fallback, rule=rule.id, explain=rule.explain,
                       source=_source(rule.source), reasons=reasons)
 
     def all(self) -> list[WhyNot]:

@@ -154,7 +154,7 @@ def check_coverage(eng, kb, cases) -> tuple[list[str], str]:
     for tc in cases:
         facts = []
         for name, spec in book.facts.items():
-            if spec.from_case:
+            if spec.from_case and spec.from_case in type(tc.case).model_fields:  # else reported above
                 value = getattr(tc.case, spec.from_case)
                 facts += [{"t": name, "v": v} for v in (value if isinstance(value, list) else [value]) if v is not None]
         run = eng.run(facts)

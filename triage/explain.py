@@ -587,7 +587,8 @@ def _why_not_lines(w: WhyNot, depth: int, out: list[str]) -> None:
 def text(ex: Explanation) -> str:
     """The explanation as an indented tree, conclusion by conclusion."""
     out: list[str] = ["EXPLANATION (for learning; not a diagnosis)", ""]
-    answers = ", ".join(f"{k}: {v}" for k, v in ex.case.items() if k != "version" and v not in ([], None))
+    answers = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                        for k, v in ex.case.items() if k != "version" and v not in ([], None))
     out += [f"Answers: {answers or 'none'}", ""]
     shown: set = set()
     for c in ex.conclusions:

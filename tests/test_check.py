@@ -1,0 +1,119 @@
+"""``dystonia-triage check``: passes on the project's knowledge base and fails, naming the
+problem, on a deliberately broken copy (one test per kind of problem)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+
+def test_check_passes_on_the_knowledge_base():
+    r = run_cli("check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "FAIL" not in r.stdout
+    assert "ok   every contract id is present" in r.stdout
+    assert "ok   teaching cases reach every type, cause, mimic, care level, next step and red flag" in r.stdout
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of knowledge/ and rules/, and a function to edit one of its files."""
+    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+
+    def edit(rel: str, old: str, new: str) -> None:
+        path = tmp_path / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, 1))
+
+    def check():
+        return run_cli("check", "--knowledge", str(tmp_path / "knowledge"), "--rules", str(tmp_path / "rules"))
+
+    edit.check = check
+    edit.root = tmp_path
+    return edit
+
+
+def _fails_with(r, *messages):
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAIL" in r.stdout
+    for m in messages:
+        assert m in r.stdout
+
+
+def test_the_unbroken_copy_passes(copy):
+    r = copy.check()
+    assert r.returncode == 0, r.stdout
+
+
+def test_a_missing_contract_id(copy):
+    copy("knowledge/case.yaml", '    - {id: educator, label: "I am an educator working through a case"}\n', "")
+    _fails_with(copy.check(), "FAIL every contract id is present", "contract id respondent.educator is missing")
+
+
+def test_a_rule_citing_an_unknown_source(copy):
+    copy("rules/50_distribution.yaml", "source: DUK-HEMI", "source: NO-SUCH-SOURCE")
+    _fails_with(copy.check(), "FAIL rules load", "source 'NO-SUCH-SOURCE' is not a key of knowledge/sources.yaml")
+
+
+def test_a_rule_input_that_cannot_be_asked(copy):
+    copy("rules/facts.yaml", "from_case: course", "from_case: how_it_changes")
+    _fails_with(copy.check(), "facts.course: comes from the case field 'how_it_changes', which a case cannot give")
+
+
+def test_an_answer_that_no_rule_reads(copy):
+    copy("knowledge/contract.yaml", "    course: Whether it is getting worse", "    # course: Whether")
+    _fails_with(copy.check(), "case field 'course': no rule reads any of its answers")
+
+
+def test_an_answer_value_that_no_rule_reads(copy):
+    copy("knowledge/contract.yaml", "    features.worse_with_stress: >-", "    # features.worse_with_stress: >-")
+    copy("knowledge/contract.yaml", "      Worse with stress is typical", "      # Worse")
+    copy("knowledge/contract.yaml", "      conventions give it no weight", "      # conventions")
+    _fails_with(copy.check(), "answer features.worse_with_stress: no rule reads it")
+
+
+def test_a_recorded_only_answer_that_a_rule_reads(copy):
+    copy("knowledge/contract.yaml", "  recorded_only:\n", "  recorded_only:\n    features.sensory_trick: said to be unused\n")
+    _fails_with(copy.check(), "answer features.sensory_trick: listed as recorded only, but rule(s) essential_tremor, hallmark_raises_distribution_type read it")
+
+
+def test_a_mimic_that_no_teaching_case_reaches(copy):
+    (copy.root / "knowledge" / "cases" / "essential_tremor.yaml").unlink()
+    _fails_with(copy.check(), "mimics: essential_tremor is reached by no teaching case")
+
+
+def test_a_next_step_that_no_teaching_case_reaches(copy):
+    for name in ("spasmodic_dysphonia", "breathing_difficulty"):
+        (copy.root / "knowledge" / "cases" / f"{name}.yaml").unlink()
+    _fails_with(copy.check(), "next_steps: laryngoscopy is reached by no teaching case",
+                "types: focal.laryngeal is reached by no teaching case")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('hpo: "HP:0032005"', 'hpo: "HP:32005"', "malformed id 'HP:32005'"),
+    ("icd10cm: G24.1}", "icd10cm: G241}", "malformed code 'G241'"),
+    ("icd10cm: G24.8, hpo: \"HP:0032005\"", "icd10cm: G24.8, snomed: \"12AB\", hpo: \"HP:0032005\"", "malformed id '12AB'"),
+])
+def test_a_malformed_code(copy, old, new, message):
+    copy("knowledge/types.yaml", old, new)
+    _fails_with(copy.check(), "FAIL knowledge base loads", message)
+
+
+def test_a_broken_teaching_case(copy):
+    copy("knowledge/cases/writers_cramp.yaml", "title:", "titel:")
+    _fails_with(copy.check(), "FAIL teaching cases load", "writers_cramp.yaml")
+
+
+def test_a_missing_contract_file(copy):
+    (copy.root / "knowledge" / "contract.yaml").unlink()
+    _fails_with(copy.check(), "FAIL contract file loads", "contract.yaml: missing")
+
+
+def test_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
+    r = run_cli("check", "--knowledge", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "not a folder" in r.stderr

@@ -51,8 +51,10 @@ def test_the_unbroken_copy_passes(copy):
 
 
 def test_a_missing_contract_id(copy):
-    copy("knowledge/case.yaml", '    - {id: educator, label: "I am an educator working through a case"}\n', "")
-    _fails_with(copy.check(), "FAIL every contract id is present", "contract id respondent.educator is missing")
+    # as if the knowledge base had dropped an id that outside callers rely on
+    copy("knowledge/contract.yaml", "mimics: [hemifacial_spasm,", "mimics: [restless_legs, hemifacial_spasm,")
+    _fails_with(copy.check(), "FAIL every contract id is present",
+                "contract id mimics.restless_legs is missing from the knowledge base (mimics)")
 
 
 def test_a_rule_citing_an_unknown_source(copy):
@@ -117,3 +119,24 @@ def test_a_missing_contract_file(copy):
 def test_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
     r = run_cli("check", "--knowledge", str(tmp_path / "nope"))
     assert r.returncode == 2 and "not a folder" in r.stderr
+
+
+def _drop_question(root, question_id: str) -> None:
+    import yaml
+
+    path = root / "knowledge" / "questions.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["questions"] = [q for q in doc["questions"] if q["id"] != question_id]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def test_a_rule_input_that_no_question_asks(copy):
+    _drop_question(copy.root, "one_side_face")
+    _fails_with(copy.check(), "FAIL every question's answer is read and every rule input can be asked by a question",
+                "rule hemifacial_spasm: reads feature that is one_side_face, which no question in questions.yaml can give")
+
+
+def test_a_question_whose_answer_no_rule_reads(copy):
+    copy("knowledge/contract.yaml", "    course: Whether it is getting worse", "    # course: Whether")
+    _fails_with(copy.check(), "FAIL every question's answer is read",
+                "questions.yaml: course: no rule reads any of its answers (course)")

@@ -153,8 +153,6 @@ def markdown(book: RuleBook) -> str:
     for name, spec in book.facts.items():
         if spec.from_case:
             origin = f"the answer `{spec.from_case}`"
-        elif spec.static:
-            origin = f"the knowledge base (`{spec.static}`)"
         else:
             origin = "rules: " + ", ".join(f"`{r}`" for r in concluders.get(name, []))
         out.append(f"| **{name}** | {_about(book, name)} | {origin} |")

@@ -7,6 +7,8 @@ cannot see on its own:
 * every id of the contract (``knowledge/contract.yaml``) is present;
 * every rule input can be asked (each answer fact comes from a field of the case) and every
   answer is read by some rule (except those the contract file marks as recorded only);
+* every question's answer (knowledge/questions.yaml) is read by some rule, and every rule
+  input can be asked by some question;
 * every type, cause, mimic, care level and next step is reached by at least one teaching case,
   and every red flag is used by one;
 * the codes of the types, causes and mimics are well formed.
@@ -16,6 +18,7 @@ Each check returns a list of problems; an empty list means it passed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -141,9 +144,57 @@ def check_answers(eng, kb, contract: Contract, case_fields: list[str]) -> list[s
     return problems
 
 
-def check_questions(book, kb) -> list[str]:
-    """Placeholder until the question data lands: nothing to check without questions."""
-    return []
+def check_questions(eng, kb, contract: Contract) -> list[str]:
+    """Every question's answer is read by some rule (or the contract file says it is recorded
+    only), and every rule input can be asked by some question (knowledge/questions.yaml)."""
+    from triage.questions import LIST_FIELDS
+
+    book = eng.book
+    recorded = contract.recorded_only
+    fact_of = {spec.from_case: name for name, spec in book.facts.items() if spec.from_case}
+    asked: dict[str, set] = {}
+    numbers: set[str] = set()
+    problems: list[str] = []
+
+    def read(fact_type: str, value) -> list[dict]:
+        return eng.answer_facts([{"t": fact_type, "v": value}])
+
+    for q in kb.questions:
+        fact = fact_of.get(q.fills)
+        where = f"questions.yaml: {q.id}"
+        if fact is None:
+            problems.append(f"{where}: fills {q.fills!r}, which no rule fact comes from (rules/facts.yaml)")
+            continue
+        if q.kind == "number":
+            numbers.add(q.fills)
+            lo, hi = q.min if q.min is not None else 0, q.max if q.max is not None else 0
+            values = sorted({lo, hi, (lo + hi) // 2, *range(lo, hi + 1, 5)})
+        else:
+            values = [q.value] if q.kind == "yes_no" else list(dict.fromkeys(i for c in q.choices for i in c.ids))
+            asked.setdefault(q.fills, set()).update(values)
+        read_values = [v for v in values if read(fact, v)]
+        if not read_values and q.fills not in recorded and not all(f"{q.fills}.{v}" in recorded for v in values):
+            problems.append(f"{where}: no rule reads any of its answers ({q.fills}); add a rule, or list it "
+                            f"under contract.recorded_only in contract.yaml with the reason")
+        if q.fills in LIST_FIELDS and q.fills not in recorded:
+            for v in values:
+                if v not in read_values and f"{q.fills}.{v}" not in recorded:
+                    problems.append(f"{where}: the answer {q.fills}.{v} is read by no rule")
+    for rule in book.rules:
+        for p in rule.when + rule.unless:
+            spec = book.facts[p.fact]
+            if not spec.from_case:
+                continue
+            if spec.values:
+                ok = any(p.accepts(f) for v in asked.get(spec.from_case, ()) for f in read(p.fact, v))
+            else:
+                ok = spec.from_case in numbers
+            if not ok:
+                from triage.catalogue import pattern_words
+
+                problems.append(f"rule {rule.id}: reads {pattern_words(p, rule).replace('**', '').replace('`', '')}, "
+                                f"which no question in questions.yaml can give")
+    return problems
 
 
 def check_coverage(eng, kb, cases) -> tuple[list[str], str]:
@@ -197,7 +248,8 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
         try:
             value = fn()
         except KnowledgeError as exc:  # RulesError is a KnowledgeError
-            results.append(Result(name, [p.strip() for p in str(exc).split("; ")]))
+            # loaders join their problems with "; ", each starting with the file it is in
+            results.append(Result(name, [p.strip() for p in re.split(r"; (?=\S*(?:/|\.yaml))", str(exc))]))
             return None
         results.append(Result(name))
         return value
@@ -221,7 +273,8 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
 
         fields = [f for f in Case.model_fields if f != "version"]
         results.append(Result("every rule input can be asked and every answer is read", check_answers(eng, kb, contract, fields)))
-        results.append(Result("every question is read and every input is asked", check_questions(book, kb)))
+        results.append(Result("every question's answer is read and every rule input can be asked by a question",
+                              check_questions(eng, kb, contract)))
     if eng is not None and cases is not None:
         problems, detail = check_coverage(eng, kb, cases)
         results.append(Result("teaching cases reach every type, cause, mimic, care level, next step and red flag",

@@ -45,11 +45,11 @@ class SourceRef(BaseModel):
 
 
 class FactNode(BaseModel):
-    """A fact a rule matched: an answer, a piece of the knowledge base, or a conclusion of
-    earlier rules (then ``by`` holds the rules that concluded it)."""
+    """A fact a rule matched: an answer, or a conclusion of earlier rules (then ``by`` holds
+    the rules that concluded it)."""
 
     text: str
-    origin: Literal["answer", "knowledge", "concluded"]
+    origin: Literal["answer", "concluded"]
     fact: dict[str, Any]
     field: Optional[str] = None  # the case field, for answers
     by: list["RuleNode"] = []
@@ -153,10 +153,9 @@ def describe_fact(book: RuleBook, fact: dict) -> str:
 
 
 class _Builder:
-    def __init__(self, run: Run, book: RuleBook, static: list[dict]):
+    def __init__(self, run: Run, book: RuleBook):
         self.run, self.book = run, book
         self.answers = {fact_key(f) for f in run.answers}
-        self.static = {fact_key(f) for f in static}
 
     def fact_node(self, fact: dict, before: int, seen: set) -> FactNode:
         key = fact_key(fact)
@@ -164,8 +163,6 @@ class _Builder:
         if key in self.answers:
             field = self.book.facts[fact["t"]].from_case
             return FactNode(text=text, origin="answer", fact=fact, field=field)
-        if key in self.static:
-            return FactNode(text=text, origin="knowledge", fact=fact)
         if key in seen:
             return FactNode(text=text, origin="concluded", fact=fact, shown_above=True)
         seen.add(key)
@@ -307,7 +304,7 @@ class _WhyNot:
             pattern = rule.when[failed]
             deeper: list[WhyNot] = []
             spec = self.book.facts[pattern.fact]
-            if depth > 0 and not spec.from_case and not spec.static and pattern.fact not in self.present_types:
+            if depth > 0 and not spec.from_case and pattern.fact not in self.present_types:
                 for other in self.book.rules:
                     if other.id in self.fired or pattern.fact not in other.concludes():
                         continue
@@ -346,11 +343,11 @@ def explain(data: Union[Case, dict]) -> Explanation:
     case = to_case(data)
     eng = engine_mod.default()
     run = eng.run(case_facts(case))
-    return explain_run(case, run, eng.book, eng.static_facts)
+    return explain_run(case, run, eng.book)
 
 
-def explain_run(case: Case, run: Run, book: RuleBook, static: list[dict]) -> Explanation:
-    b = _Builder(run, book, static)
+def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
+    b = _Builder(run, book)
     support = {f["of"]: f["v"] for f in run.of_type("support")}
     conclusions: list[Conclusion] = []
     a = assess(case)
@@ -375,7 +372,7 @@ def explain_run(case: Case, run: Run, book: RuleBook, static: list[dict]) -> Exp
                 seen = {fact_key(sfact)}
                 c.because += [b.rule_node(i, seen) for i in run.producers.get(fact_key(sfact), [])]
             conclusions.append(c)
-    facts = list(run.facts.values()) + list(static)
+    facts = list(run.facts.values())
     return Explanation(
         case=case.model_dump(mode="json", exclude_none=True),
         care_level=a.care_level,
@@ -545,9 +542,6 @@ def _fact_lines(f: FactNode, pad: str, shown: set, out: list[str]) -> None:
     if f.origin == "answer":
         value = f.text.split(" = ", 1)[1] if " = " in f.text else f.text
         out.append(f"{pad}answer: {f.field} = {value}")
-        return
-    if f.origin == "knowledge":
-        out.append(f"{pad}knowledge: {f.text}")
         return
     key = repr(sorted((k, str(v)) for k, v in f.fact.items()))
     if f.shown_above or key in shown:

@@ -62,6 +62,10 @@ def reveal(q: Question, chosen: str) -> str:
     if result.mimics:
         out.append("Look-alike conditions: " + ", ".join(m.label for m in result.mimics))
     out.append(f"Care level: {result.care_label} ({result.care_level})")
+    if tc.known_disagreement:
+        out.append("")
+        out.append(textwrap.fill("Note: the conventions expect " + ", ".join(tc.expect.types or ["no type"])
+                                 + ". " + " ".join(tc.known_disagreement.split()), 78))
     out.append("")
     out.append(textwrap.fill("Teaching point: " + " ".join(tc.teaching_point.split()), 78))
     out.append(f"(See every step: dystonia-triage cases show {tc.id})")

@@ -19,7 +19,7 @@ from triage import engine as engine_mod
 from triage.assessment import assess, case_facts, to_case
 from triage.engine import Run, fact_key
 from triage.models import KB, Assessment, Case
-from triage.rulebook import Each, Pattern, Ref, Rule, RuleBook, Test
+from triage.rulebook import Pattern, Ref, Rule, RuleBook, Test
 
 # Fact types whose absence is worth explaining: the conclusions a learner asks "why not?" about.
 WHY_NOT_KINDS = ("candidate", "mimic", "cause")

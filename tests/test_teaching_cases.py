@@ -87,3 +87,10 @@ def test_the_file_name_must_be_the_id(tmp_path):
     (tmp_path / "other.yaml").write_text(src)
     with pytest.raises(KnowledgeError, match="must match the file name"):
         teaching.load(tmp_path)
+
+
+@pytest.mark.parametrize("tc", CASES, ids=lambda tc: tc.id)
+def test_every_teaching_case_can_be_given_through_the_questionnaire(tc):
+    qa = teaching.interview(tc)
+    assert [a for q, a in qa if not q] == []  # nothing the questions cannot give
+    assert qa[0][0] == " ".join(KB.question("red_flags").ask.educator.split())  # warning signs first

@@ -64,19 +64,24 @@ def run_show(args: argparse.Namespace) -> int:
 
     from triage import explain
     from triage.assessment import assess
-    from triage.teaching import compare
+    from triage.teaching import compare, interview
 
     tc = _get(args.id)
     ex = explain.explain(tc.case)
     if args.format == "json":
         doc = {"id": tc.id, "title": tc.title, "story": tc.story, "teaching_point": tc.teaching_point,
                "case": tc.case.model_dump(mode="json", exclude_none=True),
+               "interview": [{"question": q, "answer": a} for q, a in interview(tc)],
                "expect": tc.expect.model_dump(mode="json"), "explanation": ex.model_dump(mode="json")}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
     result = assess(tc.case)
     out = [tc.title, "=" * len(tc.title), "", textwrap.fill(" ".join(tc.story.split()), 78), ""]
-    out.append("The answers, as a case:")
+    out.append("The questions, as the questionnaire asks them, and the answers:")
+    for question, answer in interview(tc):
+        out.append(f"  Q: {question}" if question else "  (not asked)")
+        out.append(f"     A: {answer}")
+    out += ["", "The answers, as a case:"]
     for k, v in tc.case.model_dump(mode="json", exclude_none=True).items():
         if k != "version" and v != []:
             out.append(f"  {k}: {', '.join(v) if isinstance(v, list) else v}")

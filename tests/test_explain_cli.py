@@ -132,3 +132,13 @@ def test_explain_refuses_a_batch_and_an_unknown_case():
     assert r.returncode == 2 and "one case" in r.stderr
     r = run_cli("explain", "no_such_case")
     assert r.returncode == 2 and "teaching cases: " in r.stderr and "writers_cramp" in r.stderr
+
+
+def test_why_not_more_urgent_and_why_not_early_onset_show_what_is_there_instead():
+    r = run_cli("explain", EXAMPLE)
+    out = r.stdout[r.stdout.index("Not concluded, and why not:"):]
+    urgent = out[out.index("(rule sudden_onset_is_urgent:"):]
+    assert "needs onset sudden" in urgent.splitlines()[1]
+    assert "(there is: onset = gradual" in urgent.splitlines()[1]
+    assert "needs onset_age at most 20" in out and "(there is: onset_age = 58 [estimated: False])" in out
+    assert "(rule acute_dystonic_reaction_is_an_emergency:" in out

@@ -22,7 +22,7 @@ from triage.models import KB, Assessment, Case
 from triage.rulebook import Pattern, Ref, Rule, RuleBook, Test
 
 # Fact types whose absence is worth explaining: the conclusions a learner asks "why not?" about.
-WHY_NOT_KINDS = ("candidate", "mimic", "cause")
+WHY_NOT_KINDS = ("candidate", "mimic", "cause", "care")
 # Conclusion kinds shown, in this order, with the knowledge table that labels them.
 KINDS = {
     "care_level": "care_levels",
@@ -78,6 +78,7 @@ class Reason(BaseModel):
     kind: Literal["missing", "blocked"]
     text: str
     found: list[str] = []  # facts that did match the patterns before the missing one
+    instead: list[str] = []  # facts of the missing kind that are there but do not fit
     blocking: list[str] = []  # the facts that blocked it
     blocking_rules: list[str] = []  # the rules behind the blocking facts
     deeper: list["WhyNot"] = []  # why the missing fact was not concluded either
@@ -271,8 +272,11 @@ def _concluded_value(rule: Rule, kind: str) -> Optional[str]:
 
 
 class _WhyNot:
-    def __init__(self, run: Run, book: RuleBook, facts: list[dict]):
+    def __init__(self, run: Run, book: RuleBook, facts: list[dict], answers: list[dict]):
         self.run, self.book, self.facts = run, book, facts
+        # every answer, also those no rule reads (the engine drops them), to show what is there
+        keys = {fact_key(f) for f in facts}
+        self.seen = facts + [a for a in answers if fact_key(a) not in keys]
         self.fired = {f.rule for f in run.firings}
         self.present_types = {f["t"] for f in facts}
 
@@ -311,8 +315,9 @@ class _WhyNot:
                     why = self.of_rule(other, pattern.fact, depth - 1)
                     if why:
                         deeper.append(why)
+            instead = [describe_fact(self.book, f) for f in self.seen if f["t"] == pattern.fact]
             reasons.append(Reason(kind="missing", text="needs " + describe_pattern(self.book, pattern, bindings),
-                                  found=found, deeper=deeper))
+                                  found=found, instead=instead, deeper=deeper))
         value = _concluded_value(rule, kind)
         label = _label(self.book, kind, value) if value else None
         fallback = rule.id if kind in WHY_NOT_KINDS else kind
@@ -377,7 +382,7 @@ def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
         case=case.model_dump(mode="json", exclude_none=True),
         care_level=a.care_level,
         conclusions=conclusions,
-        not_concluded=_WhyNot(run, book, facts).all(),
+        not_concluded=_WhyNot(run, book, facts, case_facts(case)).all(),
         disclaimer=KB.text.disclaimer,
     )
 
@@ -573,7 +578,8 @@ def _why_not_lines(w: WhyNot, depth: int, out: list[str]) -> None:
         else:
             if r.found:
                 out.append(f"{pad}  - found: {'; '.join(r.found)}")
-            out.append(f"{pad}  - {r.text}: none")
+            out.append(f"{pad}  - {r.text}: none"
+                       + (f" (there is: {'; '.join(r.instead)})" if r.instead else ""))
             for d in r.deeper:
                 _why_not_lines(d, depth + 2, out)
 

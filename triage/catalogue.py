@@ -40,13 +40,16 @@ def pattern_words(pattern: Pattern, rule: Rule) -> str:
     """``region`` whose value is not `trunk`, … — one pattern in words."""
     tests = []
     for t in pattern.tests:
-        subject = "" if t.attr == "v" else f"{t.attr} "
         if t.op == "exists":
-            tests.append(f"{'has' if t.value else 'has no'} {t.attr}")
-        else:
-            tests.append(f"{subject}{OP_WORDS[t.op]} {_value(t.value, rule)}")
+            tests.append(f"that {'has' if t.value else 'has no'} {t.attr}")
+            continue
+        op = OP_WORDS[t.op]
+        if isinstance(t.value, Ref) and t.op in ("eq", "ne"):
+            op = "is equal to" if t.op == "eq" else "is not equal to"
+        words = f"{op} {_value(t.value, rule)}"
+        tests.append(f"that {words}" if t.attr == "v" else f"whose {t.attr} {words}")
     name = f"**{pattern.fact}**"
-    return name + (" that " + " and ".join(tests) if tests else "")
+    return name + (" " + " and ".join(tests) if tests else "")
 
 
 def conclusion_words(c: Conclusion, rule: Rule) -> str:

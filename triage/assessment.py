@@ -20,6 +20,7 @@ from triage.models import (
     TraceEntry,
 )
 
+# The canonical FHIR code system URIs (HL7 Terminology, THO): the knowledge key -> (URI, name).
 SYSTEMS = {
     "icd10cm": ("http://hl7.org/fhir/sid/icd-10-cm", "ICD-10-CM"),
     "snomed": ("http://snomed.info/sct", "SNOMED CT"),
@@ -53,11 +54,12 @@ def to_case(data: Union[Case, dict]) -> Case:
 
 
 def _codes(codes) -> list[Code]:
+    """The codes of a type, cause or look-alike; ``display`` is the code's own title."""
     out = []
-    for key, (system, name) in SYSTEMS.items():
+    for key, (system, _name) in SYSTEMS.items():
         value = getattr(codes, key, None)
         if value:
-            out.append(Code(system=system, code=value, display=name))
+            out.append(Code(system=system, code=value, display=getattr(KB.code_titles, key)[value]))
     return out
 
 

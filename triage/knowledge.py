@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -155,6 +155,124 @@ class Text(Strict):
     nothing_found: str
 
 
+class About(Strict):
+    """``about.yaml``: the knowledge base's own version (MAJOR.MINOR.PATCH)."""
+
+    version: str = Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
+    title: str
+
+
+CodeSystemKey = Literal["icd10cm", "snomed", "hpo"]
+
+
+class CodeTitles(Strict):
+    """``codes.yaml``: the title of every code used, by code system."""
+
+    icd10cm: dict[str, str] = {}
+    snomed: dict[str, str] = {}
+    hpo: dict[str, str] = {}
+
+
+class ReportWords(Strict):
+    """``report.yaml`` ``report``: the headings and labels of the appointment report."""
+
+    title: str
+    subtitle: str
+    date: str
+    tool: str
+    knowledge: str
+    about_heading: str
+    answered_by: str
+    age: str
+    onset_age: str
+    not_given: str
+    years: str
+    care_heading: str
+    care_level: str
+    what_to_do: str
+    red_flags_heading: str
+    answers_heading: str
+    present: str
+    absent: str
+    unsure: str
+    none_recorded: str
+    absent_not_known: str
+    topic: str
+    answer: str
+    candidates_heading: str
+    candidates_intro: str
+    pattern: str
+    match: str
+    why: str
+    codes: str
+    regions_taken: str
+    nothing_found: str
+    causes_heading: str
+    mimics_heading: str
+    next_steps_heading: str
+    ask_heading: str
+    notes_heading: str
+    disclaimer_heading: str
+    why_skip_layers: list[str] = []
+    respondent: dict[str, str]
+    topics: dict[str, str]
+
+
+AskKind = Literal["candidates", "causes", "mimics", "next_steps", "care_levels"]
+
+
+class AskQuestion(Strict):
+    """A question the person may want to ask the neurologist, shown when ``when`` matches."""
+
+    text: str
+    when: Optional[dict[AskKind, Union[Literal["any"], list[Id]]]] = None
+
+
+class ChartTerms(Strict):
+    """Clinical shorthand for every id, for the nurse summary."""
+
+    respondent: dict[str, str]
+    symptoms: dict[str, str]
+    regions: dict[str, str]
+    features: dict[str, str]
+    history: dict[str, str]
+    red_flags: dict[str, str]
+    onset: dict[str, str]
+    course: dict[str, str]
+    dopamine_blocker: dict[str, str]
+    types: dict[str, str]
+    causes: dict[str, str]
+    mimics: dict[str, str]
+    next_steps: dict[str, str]
+    care_levels: dict[str, str]
+
+
+class ChartWords(Strict):
+    """``report.yaml`` ``chart``: the labels of the nurse summary."""
+
+    title: str
+    respondent: str
+    age: str
+    onset_age: str
+    years: str
+    not_given: str
+    positives: str
+    regions: str
+    negatives: str
+    unsure: str
+    red_flags: str
+    none: str
+    none_reported: str
+    care: str
+    candidates: str
+    causes: str
+    mimics: str
+    workup: str
+    tool: str
+    absent_not_known: str
+    terms: ChartTerms
+
+
 class KnowledgeBase(Strict):
     """All of ``knowledge/`` in one object."""
 
@@ -177,6 +295,11 @@ class KnowledgeBase(Strict):
     sections: list[qmod.Section]
     questions: list[qmod.Question]
     interview: qmod.InterviewText
+    about: About
+    code_titles: CodeTitles
+    report: ReportWords
+    ask_neurologist: list[AskQuestion]
+    chart: ChartWords
 
     _indexes: dict = PrivateAttr(default_factory=dict)
 
@@ -237,6 +360,9 @@ FILES: dict[str, tuple[str, ...]] = {
     "sources.yaml": ("sources",),
     "text.yaml": ("text",),
     "questions.yaml": ("sections", "questions", "interview"),
+    "about.yaml": ("about",),
+    "codes.yaml": ("code_titles",),
+    "report.yaml": ("report", "ask_neurologist", "chart"),
 }
 OPTIONAL_FILES: dict[str, tuple[str, ...]] = {}
 
@@ -366,8 +492,77 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
             if codes.snomed and not SNOMED.match(codes.snomed):
                 problems.append(f"{where(table)}: {table}.{i}.codes.snomed: malformed id {codes.snomed!r}")
     problems += qmod.check(kb, where("questions"))
+    problems += _report_problems(kb, where)
     if problems:
         raise KnowledgeError("; ".join(problems))
+
+
+def _report_problems(kb: KnowledgeBase, where) -> list[str]:
+    """The report data names only ids that exist, and gives words for every id it must."""
+    problems: list[str] = []
+
+    def exactly(label: str, got: dict, expected: list[str]) -> None:
+        for key in expected:
+            if key not in got:
+                problems.append(f"{label}: missing {key!r}")
+        for key in got:
+            if key not in expected:
+                problems.append(f"{label}: unknown id {key!r}; allowed: {', '.join(expected)}")
+
+    case_ids = {name: [c.id for c in getattr(kb.case, name)]
+                for name in ("respondent", "onset", "course", "dopamine_blocker")}
+    tables = {
+        **case_ids,
+        "symptoms": kb.ids("symptoms"), "regions": kb.ids("regions"),
+        "features": [f.id for f in kb.features], "history": [h.id for h in kb.history],
+        "red_flags": kb.ids("red_flags"), "types": kb.ids("types"), "causes": kb.ids("causes"),
+        "mimics": kb.ids("mimics"), "next_steps": kb.ids("next_steps"),
+        "care_levels": kb.ids("care_levels"),
+    }
+    report, chart = where("report"), where("chart")
+    exactly(f"{report}: report.respondent", kb.report.respondent, case_ids["respondent"])
+    exactly(f"{report}: report.topics", kb.report.topics,
+            ["symptoms", "regions", "features", "history", "red_flags", "onset", "course",
+             "dopamine_blocker"])
+    for name in ChartTerms.model_fields:
+        exactly(f"{chart}: chart.terms.{name}", getattr(kb.chart.terms, name), tables[name])
+    kinds = {"candidates": tables["types"], "causes": tables["causes"], "mimics": tables["mimics"],
+             "next_steps": tables["next_steps"], "care_levels": tables["care_levels"]}
+    for i, q in enumerate(kb.ask_neurologist):
+        for kind, ids in (q.when or {}).items():
+            for item in ([] if ids == "any" else ids):
+                if item not in kinds[kind]:
+                    problems.append(f"{where('ask_neurologist')}: ask_neurologist.{i}.when.{kind}: "
+                                    f"unknown id {item!r}")
+    for table in ("types", "mimics", "causes"):
+        for i, item in enumerate(getattr(kb, table)):
+            for system in CodeTitles.model_fields:
+                code = getattr(item.codes, system)
+                if code and code not in getattr(kb.code_titles, system):
+                    problems.append(f"{where(table)}: {table}.{i}.codes.{system}: {code!r} has no title "
+                                    f"in {where('code_titles')} (code_titles.{system})")
+    return problems
+
+
+def fingerprint() -> str:
+    """A short hash of the knowledge base and the rules as installed (every YAML file's bytes),
+    shown on reports beside ``about.version`` so that two copies can be told apart."""
+    return _fingerprint()
+
+
+@functools.lru_cache(maxsize=1)
+def _fingerprint() -> str:
+    import hashlib
+
+    from triage.paths import rules_dir
+
+    digest = hashlib.sha256()
+    for folder in (knowledge_dir(), rules_dir()):
+        for path in sorted(folder.glob("*.yaml")):
+            digest.update(f"{folder.name}/{path.name}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=1)

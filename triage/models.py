@@ -137,3 +137,29 @@ class Assessment(BaseModel):
     regions: list[RegionId] = Field(default=[], description="the body regions the rules took as involved")
     disclaimer: str = Field(min_length=1)
     trace: list[TraceEntry] = []
+
+
+ListField = Literal["symptoms", "regions", "features", "history", "red_flags"]
+
+
+class Asked(BaseModel):
+    """What a questionnaire knows beyond the case: the ids it asked about that were answered
+    "no" (``absent``) or "not sure" (``unsure``), by case list field. A bare case file has
+    none, so a report of it can only list what the case records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    absent: dict[ListField, list[str]] = {}
+    unsure: dict[ListField, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _known_ids(self) -> "Asked":
+        allowed = {"symptoms": KB.ids("symptoms"), "regions": KB.ids("regions"),
+                   "features": [f.id for f in KB.features], "history": [h.id for h in KB.history],
+                   "red_flags": KB.ids("red_flags")}
+        for group in ("absent", "unsure"):
+            for field, ids in getattr(self, group).items():
+                for i in ids:
+                    if i not in allowed[field]:
+                        raise ValueError(f"{group}.{field}: unknown id {i!r}; allowed: {', '.join(allowed[field])}")
+        return self

@@ -6,10 +6,13 @@ never depends on colour; the care level is always spelt out in words.
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import textwrap
+from dataclasses import dataclass
 from typing import Optional
 
-from triage.models import KB, Assessment, Case
+from triage.models import KB, Assessment, Asked, Case
 
 WIDTH = 78
 
@@ -63,28 +66,200 @@ def text(a: Assessment, *, rules: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def markdown(a: Assessment, case: Optional[Case] = None) -> str:
-    """The Markdown report, for a file to bring to the appointment."""
-    out: list[str] = ["# Dystonia triage report", ""]
-    out += [f"**Care level: {a.care_label}** (`{a.care_level}`)", "", a.care_action, ""]
-    if a.red_flags:
-        out += ["## Warning signs reported", ""]
-        out += [f"- {f.label}" for f in a.red_flags] + [""]
-    out += ["## What the answers may fit", ""]
-    if a.candidates:
-        out += ["| Type | Match | Why (rules) |", "|---|---|---|"]
-        for c in a.candidates:
-            out.append(f"| {c.label} | {_support_words(c.support)} | {', '.join(c.because)} |")
-        out.append("")
-        for c in a.candidates:
-            out += [f"**{c.label}.** {' '.join(c.description.split())}", ""]
-    else:
-        out += [KB.text.nothing_found, ""]
-    for title, items in (("Possible causes", a.causes), ("Look-alike conditions", a.mimics)):
-        if items:
-            out += [f"## {title}", ""]
-            out += [f"- **{f.label}.** {' '.join(f.description.split())}" for f in items] + [""]
-    out += ["## Next steps", ""]
-    out += [f"- {' '.join(s.text.split())}" for s in a.next_steps] + [""]
-    out += ["---", "", f"*{a.disclaimer}*", ""]
-    return "\n".join(out)
+# --- the appointment report and the nurse summary ------------------------------------------
+# One view of the assessment and the case (:func:`report_view`) feeds three Jinja2 templates in
+# ``triage/templates/``: the HTML page, the Markdown file and the nurse summary. The words come
+# from ``knowledge/report.yaml``.
+
+CASE_LISTS = ("red_flags", "symptoms", "regions", "features", "history")
+CASE_SCALARS = ("onset", "course", "dopamine_blocker")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a report says about itself: the date and the versions behind it."""
+
+    date: str
+    tool_version: str
+    kb_version: str
+    kb_fingerprint: str
+
+    @property
+    def kb(self) -> str:
+        return f"{self.kb_version} ({self.kb_fingerprint})"
+
+
+def report_meta(today: Optional[_dt.date] = None) -> Meta:
+    """The date (today unless given) and the tool's and knowledge base's versions."""
+    from triage import __version__, knowledge
+
+    return Meta(date=(today or _dt.date.today()).isoformat(), tool_version=__version__,
+                kb_version=KB.about.version, kb_fingerprint=knowledge.fingerprint())
+
+
+@dataclass(frozen=True)
+class Answer:
+    field: str
+    id: str
+    topic: str
+    answer: str
+    term: str
+
+
+def _labels(field: str) -> dict[str, str]:
+    if field in CASE_SCALARS:
+        return {c.id: c.label for c in getattr(KB.case, field)}
+    items = {"features": KB.features, "history": KB.history}.get(field) or getattr(KB, field)
+    return {i.id: i.label for i in items}
+
+
+def _answer(field: str, value: str) -> Answer:
+    label = _labels(field)[value]
+    return Answer(field=field, id=value, topic=KB.report.topics[field],
+                  answer=label[:1].upper() + label[1:],
+                  term=getattr(KB.chart.terms, field)[value])
+
+
+def answer_groups(case: Optional[Case], asked: Optional[Asked] = None) -> dict:
+    """The answers as ``present``, ``absent`` and ``unsure`` lists of :class:`Answer`.
+
+    A case records what was reported, and its scalar answers (a medicine "none", a "not sure").
+    Which other items were asked and answered "no" or "not sure" only a questionnaire knows
+    (``asked``); without it, ``absent_known`` is false and the report says so.
+    """
+    present, absent, unsure = [], [], []
+    if case is not None:
+        for field in CASE_LISTS:
+            present += [_answer(field, v) for v in dict.fromkeys(getattr(case, field))]
+        for field in CASE_SCALARS:
+            value = getattr(case, field)
+            if value is None:
+                continue
+            group = {"unknown": unsure, "none": absent}.get(value, present)
+            group.append(_answer(field, value))
+    if asked is not None:
+        reported = {(a.field, a.id) for a in present}
+        for field in CASE_LISTS:
+            absent += [_answer(field, v) for v in asked.absent.get(field, []) if (field, v) not in reported]
+            unsure += [_answer(field, v) for v in asked.unsure.get(field, []) if (field, v) not in reported]
+    return {"present": present, "absent": absent, "unsure": unsure, "absent_known": asked is not None}
+
+
+def _why(rule_ids: list[str], explains: dict[str, tuple[str, str]]) -> list[str]:
+    skip = set(KB.report.why_skip_layers)
+    out: list[str] = []
+    for rid in rule_ids:
+        layer, text = explains[rid]
+        if layer not in skip and text not in out:
+            out.append(text)
+    return out
+
+
+def _explains(a: Assessment) -> dict[str, tuple[str, str]]:
+    """Rule id -> (layer, plain explanation), from the trace, or the rule book without one."""
+    found = {t.rule: (t.layer, t.explain) for t in a.trace}
+    wanted = {r for c in a.candidates for r in c.because} | {r for f in a.causes + a.mimics for r in f.because}
+    if wanted - set(found):
+        from triage import rulebook
+
+        book = rulebook.default()
+        found.update({r.id: (r.layer, r.explain) for r in book.rules if r.id in wanted})
+    return found
+
+
+def _questions(a: Assessment) -> list[str]:
+    have = {"candidates": {c.type for c in a.candidates}, "causes": {f.id for f in a.causes},
+            "mimics": {f.id for f in a.mimics}, "next_steps": {s.id for s in a.next_steps},
+            "care_levels": {a.care_level}}
+    out = []
+    for q in KB.ask_neurologist:
+        if q.when is None or any(have[kind] if ids == "any" else have[kind] & set(ids)
+                                 for kind, ids in q.when.items()):
+            out.append(" ".join(q.text.split()))
+    return out
+
+
+def _code_text(codes) -> list[str]:
+    from triage.assessment import SYSTEMS
+
+    names = {uri: name for uri, name in SYSTEMS.values()}
+    return [f"{names.get(c.system, c.system)} {c.code}" + (f" ({c.display})" if c.display else "")
+            for c in codes]
+
+
+def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
+                meta: Optional[Meta] = None) -> dict:
+    """Everything the report templates show, in display order, as plain values."""
+    meta = meta or report_meta()
+    explains = _explains(a)
+    words, chart = KB.report, KB.chart
+
+    def finding(f, table: str) -> dict:
+        return {"id": f.id, "label": f.label, "description": " ".join(f.description.split()),
+                "why": _why(f.because, explains), "codes": _code_text(f.codes),
+                "term": getattr(chart.terms, table)[f.id], "icd": _icd(f.codes)}
+
+    candidates = [{"type": c.type, "label": c.label, "support": c.support,
+                   "match": _support_words(c.support), "description": " ".join(c.description.split()),
+                   "why": _why(c.because, explains), "codes": _code_text(c.codes),
+                   "term": chart.terms.types[c.type], "icd": _icd(c.codes)} for c in a.candidates]
+    regions = {r.id: r.label for r in KB.regions}
+    return {
+        "w": words, "chart": chart, "meta": meta, "a": a, "case": case,
+        "respondent": words.respondent.get(case.respondent) if case and case.respondent else None,
+        "respondent_term": chart.terms.respondent.get(case.respondent) if case and case.respondent else None,
+        "age": case.age if case else None, "onset_age": case.onset_age if case else None,
+        "emergency": is_emergency(a),
+        "care_term": chart.terms.care_levels[a.care_level],
+        "red_flags": [{"id": f.id, "label": f.label, "term": chart.terms.red_flags[f.id]} for f in a.red_flags],
+        "answers": answer_groups(case, asked),
+        "candidates": candidates,
+        "regions_taken": [regions[r] for r in a.regions],
+        "causes": [finding(f, "causes") for f in a.causes],
+        "mimics": [finding(f, "mimics") for f in a.mimics],
+        "next_steps": [{"id": s.id, "text": " ".join(s.text.split()), "term": chart.terms.next_steps[s.id]}
+                       for s in a.next_steps],
+        "questions": _questions(a),
+        "disclaimer": " ".join(a.disclaimer.split()),
+    }
+
+
+def _icd(codes) -> Optional[str]:
+    from triage.assessment import SYSTEMS
+
+    uri = SYSTEMS["icd10cm"][0]
+    return next((c.code for c in codes if c.system == uri), None)
+
+
+@functools.lru_cache(maxsize=2)
+def _env(html: bool):
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("triage", "templates"),
+        autoescape=html, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _render(template: str, view: dict) -> str:
+    return _env(template.endswith(".html.j2")).get_template(template).render(**view)
+
+
+def html_report(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
+                meta: Optional[Meta] = None) -> str:
+    """The appointment report as one self-contained HTML page (inline CSS, no external
+    assets, print styles for A4 and Letter). The web page reuses it."""
+    return _render("report.html.j2", report_view(a, case, asked=asked, meta=meta))
+
+
+def markdown(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
+             meta: Optional[Meta] = None) -> str:
+    """The appointment report in Markdown: the same content as :func:`html_report`."""
+    return _render("report.md.j2", report_view(a, case, asked=asked, meta=meta))
+
+
+def summary(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
+            meta: Optional[Meta] = None) -> str:
+    """The nurse summary: a compact plain-text block for a chart, about 15 lines at most."""
+    return _render("summary.txt.j2", report_view(a, case, asked=asked, meta=meta))

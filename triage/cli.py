@@ -47,8 +47,16 @@ def parse_cases(text: str, name: str = "input"):
     """Parse and validate every case in ``text`` (one JSON object, or an array of them).
 
     Returns ``(cases, is_batch)``. Every case is validated before any is assessed, so a bad
-    case in a batch means no output at all, never half of it.
+    case in a batch means no output at all, never half of it. A FHIR QuestionnaireResponse
+    (or a Bundle of them) is read as the case its answers make.
     """
+    inputs, batch = parse_inputs(text, name)
+    return [case for case, _asked in inputs], batch
+
+
+def parse_inputs(text: str, name: str = "input"):
+    """Like :func:`parse_cases`, with what a questionnaire response says was asked:
+    ``([(case, asked or None), ...], is_batch)``."""
     from triage.assessment import to_case
     from triage.errors import CaseError
 
@@ -62,21 +70,42 @@ def parse_cases(text: str, name: str = "input"):
         raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     batch = isinstance(doc, list)
     items = doc if batch else [doc]
+    if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        entries = doc.get("entry")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise InputProblem(f"{name}: Bundle.entry: expected a list of entries with a resource each")
+        batch, items = True, [e.get("resource") for e in entries]
     if batch and not items:
         raise InputProblem(f"{name}: the array is empty; expected at least one case")
-    cases, problems = [], []
+    inputs, problems = [], []
     for i, item in enumerate(items):
         where = f"case[{i}]: " if batch else ""
         if not isinstance(item, dict):
             problems.append(f"{where}expected a JSON object with the case fields, got {type(item).__name__}")
             continue
         try:
-            cases.append(to_case(item))
+            if "resourceType" in item:
+                inputs.append(_from_fhir(item, f"{name}{f' case[{i}]' if batch else ''}"))
+            else:
+                inputs.append((to_case(item), None))
         except CaseError as exc:
             problems += [where + line for line in str(exc).splitlines()]
     if problems:
         raise InputProblem(f"{name}: invalid case\n  " + "\n  ".join(problems))
-    return cases, batch
+    return inputs, batch
+
+
+def _from_fhir(doc: dict, name: str):
+    """A FHIR resource as input: only a QuestionnaireResponse can be assessed."""
+    from triage.errors import CaseError
+
+    kind = doc.get("resourceType")
+    if kind != "QuestionnaireResponse":
+        raise CaseError(f"resourceType: {kind!r} cannot be assessed; give a case (JSON object with "
+                        "\"version\": 1) or a FHIR QuestionnaireResponse")
+    from triage import fhir
+
+    return fhir.case_from_response(doc, "QuestionnaireResponse")
 
 
 def build_parser() -> argparse.ArgumentParser:

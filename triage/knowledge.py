@@ -270,7 +270,23 @@ class ChartWords(Strict):
     workup: str
     tool: str
     absent_not_known: str
+    others_denied: str
+    negation: str
+    all_denied: str
+    negative_fields: list[Literal["symptoms", "regions", "red_flags", "features", "history",
+                                  "onset", "course", "dopamine_blocker"]]
     terms: ChartTerms
+
+
+class FhirSettings(Strict):
+    """``fhir.yaml``: canonical URLs and names of the FHIR export."""
+
+    base: str = Field(pattern=r"^(https?|urn):[^\s]+[^/\s]$")
+    questionnaire_id: str = Field(pattern=r"^[A-Za-z0-9\-.]{1,64}$")
+    name: str = Field(pattern=r"^[A-Z][A-Za-z0-9_]{0,254}$")
+    publisher: str
+    status: Literal["draft", "active", "retired"]
+    regions_item_text: str
 
 
 class KnowledgeBase(Strict):
@@ -300,6 +316,7 @@ class KnowledgeBase(Strict):
     report: ReportWords
     ask_neurologist: list[AskQuestion]
     chart: ChartWords
+    fhir: FhirSettings
 
     _indexes: dict = PrivateAttr(default_factory=dict)
 
@@ -363,6 +380,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "about.yaml": ("about",),
     "codes.yaml": ("code_titles",),
     "report.yaml": ("report", "ask_neurologist", "chart"),
+    "fhir.yaml": ("fhir",),
 }
 OPTIONAL_FILES: dict[str, tuple[str, ...]] = {}
 

@@ -212,6 +212,7 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "emergency": is_emergency(a),
         "care_term": chart.terms.care_levels[a.care_level],
         "red_flags": [{"id": f.id, "label": f.label, "term": chart.terms.red_flags[f.id]} for f in a.red_flags],
+        "n_red_flags": len(KB.red_flags),
         "answers": answer_groups(case, asked),
         "candidates": candidates,
         "regions_taken": [regions[r] for r in a.regions],
@@ -248,9 +249,26 @@ def _render(template: str, view: dict) -> str:
 
 def html_report(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
                 meta: Optional[Meta] = None) -> str:
-    """The appointment report as one self-contained HTML page (inline CSS, no external
-    assets, print styles for A4 and Letter). The web page reuses it."""
-    return _render("report.html.j2", report_view(a, case, asked=asked, meta=meta))
+    """The appointment report as one self-contained HTML page (inline CSS, no scripts, no
+    external assets, print styles for A4 and Letter). The web page reuses it; its body alone
+    is :func:`html_report_body`."""
+    return html_reports([(a, case, asked)], meta=meta)
+
+
+def html_report_body(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
+                     meta: Optional[Meta] = None) -> str:
+    """The report without the page around it (for a page that has its own head and styles)."""
+    return _render("report_body.html.j2", report_view(a, case, asked=asked, meta=meta))
+
+
+def html_reports(items, *, meta: Optional[Meta] = None) -> str:
+    """Several reports ``(assessment, case, asked)`` in one page, each starting a new
+    printed page."""
+    from markupsafe import Markup
+
+    meta = meta or report_meta()
+    bodies = [Markup(html_report_body(a, c, asked=asked, meta=meta)) for a, c, asked in items]
+    return _render("report.html.j2", {"w": KB.report, "meta": meta, "bodies": bodies})
 
 
 def markdown(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,

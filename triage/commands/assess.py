@@ -12,21 +12,25 @@ from triage.render import FORMATS
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "assess", help="assess a case file (JSON), or a JSON array of cases",
-        description="Assess one case (a JSON object) or a batch (a JSON array). "
-                    "Example: dystonia-triage assess examples/blepharospasm.json",
+        description="Assess one case (a JSON object) or a batch (a JSON array). A FHIR "
+                    "QuestionnaireResponse (or a Bundle of them) is read as the case its answers "
+                    "make. Example: dystonia-triage assess examples/blepharospasm.json",
     )
     p.add_argument("path", help="the case file; - reads standard input")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text): text for the terminal; json, the assessment; "
+                        "markdown or html, the report to bring to the appointment; summary, a "
+                        "compact block for a chart; fhir, the case as a FHIR QuestionnaireResponse")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from triage import render
     from triage.assessment import assess
-    from triage.cli import parse_cases
+    from triage.cli import parse_inputs
 
     name = "stdin" if args.path == "-" else args.path
-    cases, batch = parse_cases(read_input(args.path), name)
+    inputs, batch = parse_inputs(read_input(args.path), name)
+    cases = [c for c, _asked in inputs]
     results = [assess(c) for c in cases]
-    sys.stdout.write(render.render(results, cases, args.format, batch))
+    sys.stdout.write(render.render(results, cases, args.format, batch, asked=[k for _c, k in inputs]))
     return EXIT_OK

@@ -1,0 +1,550 @@
+"""FHIR R4 export and import: the questions as a ``Questionnaire``, answers and cases as a
+``QuestionnaireResponse``, and a ``QuestionnaireResponse`` back to a case.
+
+Everything is generated from the question data (``knowledge/questions.yaml``) and validated
+with ``fhir.resources`` (its R4B models, which read R4 JSON for these two resources). That
+library checks structure, not code bindings, so the codes are checked here: every answer
+must be one of its question's options.
+
+The mapping:
+
+* ``linkId`` = the question id; the sections are ``group`` items (``section.<id>``).
+* Choices are ``answerOption`` codings. A choice that sets one contract id of its own name
+  (most of them) is coded in the project's code system of that case field
+  (``<base>/CodeSystem/<field>``) with the contract id as the code; a choice that sets other
+  ids (the side of a hand or foot) is coded in ``<base>/CodeSystem/question-<id>`` and lists
+  the contract ids it sets in an extension. yes / no / not sure and "none of these" are
+  coded in ``<base>/CodeSystem/answer``.
+* ``enableWhen`` comes from each question's condition; help text is a ``display`` child item
+  with the ``help`` item control.
+* The questions cannot say that a symptom's usual body region is *not* involved, so a
+  response made from a case that names its regions also carries them exactly, in the hidden
+  item ``case.regions``. Without it, the regions are those the answers imply, as in the
+  interview: the regions the rules derive from the symptoms, minus those a side question
+  refines, plus those the answers name.
+
+An answer set is a dict, question id -> answer, as the interview keeps it: a choice id
+(one_of), a list of choice ids (several_of; ``[]`` is "none of these"), ``yes``/``no``/
+``unsure`` (yes_no), a whole number or ``None`` for "I don't know" (number).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Optional
+
+from pydantic import ValidationError
+
+from triage import questions as qmod
+from triage.errors import CaseError
+from triage.models import KB, Asked, Case
+from triage.questions import NO, UNSURE, YES, Question
+
+HL7 = "http://hl7.org/fhir/StructureDefinition"
+ITEM_CONTROL = "http://hl7.org/fhir/questionnaire-item-control"
+REGIONS_ITEM = "case.regions"
+NONE_CODE = "none"
+STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
+ASSESSABLE = ("in-progress", "completed", "amended", "stopped")
+
+QUESTIONS: dict[str, Question] = {q.id: q for q in KB.questions}
+
+
+class ResponseError(CaseError):
+    """A QuestionnaireResponse that cannot be read as a case; the message names the item."""
+
+
+# --- URLs and codings -------------------------------------------------------------------------
+
+
+def _base() -> str:
+    return KB.fhir.base
+
+
+def questionnaire_url() -> str:
+    """The canonical URL of the Questionnaire."""
+    return f"{_base()}/Questionnaire/{KB.fhir.questionnaire_id}"
+
+
+def code_system(name: str) -> str:
+    """The project's code system for a case field, a question, or ``answer``."""
+    return f"{_base()}/CodeSystem/{name.replace('_', '-')}"
+
+
+ANSWER_SYSTEM = code_system("answer")
+
+
+def _answer_coding(code: str, display: str) -> dict:
+    return {"system": ANSWER_SYSTEM, "code": code, "display": display}
+
+
+def _choice_coding(q: Question, choice) -> dict:
+    if choice.ids == [choice.id]:
+        system = code_system(q.fills)
+    else:
+        system = code_system(f"question-{q.id}")
+    label = choice.label or qmod.id_label(KB, q.fills, choice.ids[0])
+    return {"system": system, "code": choice.id, "display": label}
+
+
+def _options(q: Question) -> list[tuple[str, dict, list[str]]]:
+    """(answer value, coding, contract ids it sets) for every option of a choice question."""
+    if q.kind == "yes_no":
+        words = KB.interview
+        return [(YES, _answer_coding(YES, words.answer_yes), [q.value]),
+                (NO, _answer_coding(NO, words.answer_no), []),
+                (UNSURE, _answer_coding(UNSURE, words.answer_unsure), [])]
+    out = [(c.id, _choice_coding(q, c), c.ids) for c in q.choices]
+    if q.kind == "several_of" and q.none:
+        out.append((NONE_CODE, _answer_coding(NONE_CODE, q.none), []))
+    return out
+
+
+def _coding_of(q: Question, value: str) -> dict:
+    for v, coding, _ids in _options(q):
+        if v == value:
+            return coding
+    raise KeyError(value)
+
+
+# --- the Questionnaire --------------------------------------------------------------------------
+
+
+def _enable_when(q: Question) -> tuple[list[dict], Optional[str]]:
+    entries: list[list[dict]] = []
+    for cond in q.when:
+        other = QUESTIONS[cond.question]
+        if cond.answered is not None:
+            entries.append([{"question": other.id, "operator": "exists", "answerBoolean": cond.answered}])
+        elif cond.any_of is not None:
+            entries.append([{"question": other.id, "operator": "=", "answerCoding": _coding_of(other, c)}
+                            for c in cond.any_of])
+        elif cond.none_of is not None:
+            entries.append([{"question": other.id, "operator": "!=", "answerCoding": _coding_of(other, c)}
+                            for c in cond.none_of])
+        elif cond.at_least is not None:
+            entries.append([{"question": other.id, "operator": ">=", "answerInteger": cond.at_least}])
+        else:
+            entries.append([{"question": other.id, "operator": "<=", "answerInteger": cond.at_most}])
+    flat = [e for group in entries for e in group]
+    if not flat:
+        return [], None
+    several = [g for g in entries if len(g) > 1]
+    any_of_groups = [g for g, c in zip(entries, q.when) if c.any_of is not None and len(g) > 1]
+    if any_of_groups and len(entries) > 1:
+        from triage.errors import KnowledgeError
+
+        raise KnowledgeError(
+            f"questions.yaml: {q.id}.when: a condition with several any_of answers cannot be "
+            "combined with another condition in a FHIR enableWhen")
+    behavior = "any" if any_of_groups else "all"
+    return flat, (behavior if len(flat) > 1 or several else None)
+
+
+def _question_item(q: Question) -> dict:
+    item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(None).split())}
+    if q.kind == "number":
+        item["type"] = "integer"
+        item["extension"] = [{"url": f"{HL7}/minValue", "valueInteger": q.min},
+                             {"url": f"{HL7}/maxValue", "valueInteger": q.max}]
+    else:
+        item["type"] = "choice"
+        item["repeats"] = q.kind == "several_of"
+        options = []
+        for value, coding, ids in _options(q):
+            option: dict[str, Any] = {"valueCoding": coding}
+            if q.kind != "yes_no" and ids != [value] and ids:
+                option["extension"] = [{"url": f"{_base()}/StructureDefinition/sets-case-ids",
+                                        "valueCoding": {"system": code_system(q.fills), "code": i}}
+                                       for i in ids]
+            options.append(option)
+        item["answerOption"] = options
+    enable, behavior = _enable_when(q)
+    if enable:
+        item["enableWhen"] = enable
+    if behavior:
+        item["enableBehavior"] = behavior
+    if q.help:
+        item["item"] = [{
+            "linkId": f"{q.id}.help", "type": "display", "text": " ".join(q.help.split()),
+            "extension": [{"url": f"{HL7}/questionnaire-itemControl", "valueCodeableConcept": {
+                "coding": [{"system": ITEM_CONTROL, "code": "help", "display": "Help-Button"}]}}],
+        }]
+    return item
+
+
+def _regions_item() -> dict:
+    return {
+        "linkId": REGIONS_ITEM, "text": KB.fhir.regions_item_text, "type": "choice",
+        "repeats": True, "readOnly": True,
+        "extension": [{"url": f"{HL7}/questionnaire-hidden", "valueBoolean": True}],
+        "answerOption": [{"valueCoding": {"system": code_system("regions"), "code": r.id,
+                                          "display": r.label}} for r in KB.regions],
+    }
+
+
+def questionnaire() -> dict:
+    """The FHIR R4 Questionnaire of every question, validated; a JSON-ready dict."""
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    groups = []
+    for section in KB.sections:
+        items = [_question_item(q) for q in KB.questions if q.section == section.id]
+        if items:
+            groups.append({"linkId": f"section.{section.id}", "type": "group", "text": section.title,
+                           "item": items})
+    doc = {
+        "resourceType": "Questionnaire",
+        "id": KB.fhir.questionnaire_id,
+        "url": questionnaire_url(),
+        "version": KB.about.version,
+        "name": KB.fhir.name,
+        "title": KB.interview.title,
+        "status": KB.fhir.status,
+        "subjectType": ["Patient"],
+        "publisher": KB.fhir.publisher,
+        "description": " ".join(KB.text.disclaimer.split()),
+        "item": groups + [_regions_item()],
+    }
+    Questionnaire.model_validate(doc)
+    return doc
+
+
+# --- answers <-> QuestionnaireResponse ---------------------------------------------------------
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def response_from_answers(answers: dict, *, status: str = "completed", regions: Optional[list[str]] = None,
+                          authored: Optional[str] = None) -> dict:
+    """A QuestionnaireResponse of an answer set (question id -> answer), validated.
+
+    ``regions``: the case's body regions, carried exactly in the hidden ``case.regions`` item.
+    """
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r}; allowed: {', '.join(STATUSES)}")
+    check_answers(answers)
+    groups = []
+    for section in KB.sections:
+        items = []
+        for q in KB.questions:
+            if q.section != section.id or q.id not in answers:
+                continue
+            items.append(_response_item(q, answers[q.id]))
+        if items:
+            groups.append({"linkId": f"section.{section.id}", "text": section.title, "item": items})
+    if regions:
+        labels = {r.id: r.label for r in KB.regions}
+        groups.append({"linkId": REGIONS_ITEM, "text": KB.fhir.regions_item_text, "answer": [
+            {"valueCoding": {"system": code_system("regions"), "code": r, "display": labels[r]}}
+            for r in regions]})
+    doc = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{questionnaire_url()}|{KB.about.version}",
+        "status": status,
+        "authored": authored or _now(),
+        "item": groups,
+    }
+    QuestionnaireResponse.model_validate(doc)
+    return doc
+
+
+def bundle(resources: list[dict]) -> dict:
+    """Several resources in one FHIR ``collection`` Bundle (a batch of responses)."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    doc = {"resourceType": "Bundle", "type": "collection", "timestamp": _now(),
+           "entry": [{"resource": r} for r in resources]}
+    Bundle.model_validate(doc)
+    return doc
+
+
+def in_progress_response(answers: dict, *, regions: Optional[list[str]] = None) -> dict:
+    """An ``in-progress`` QuestionnaireResponse of the answers so far (for an interrupted
+    interview); :func:`answers_from_response` reads it back to resume."""
+    return response_from_answers(answers, status="in-progress", regions=regions)
+
+
+def _response_item(q: Question, value: Any) -> dict:
+    item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(None).split())}
+    if q.kind == "number":
+        if value is not None:
+            item["answer"] = [{"valueInteger": value}]
+        return item
+    values = value if isinstance(value, list) else [value]
+    if q.kind == "several_of" and not values:
+        if not q.none:
+            return item  # no "none of these" answer to give: asked, nothing chosen
+        values = [NONE_CODE]
+    item["answer"] = [{"valueCoding": _coding_of(q, v)} for v in values]
+    return item
+
+
+def check_answers(answers: dict) -> None:
+    """Every answer names a known question and is an answer that question accepts."""
+    for qid, value in answers.items():
+        q = QUESTIONS.get(qid)
+        if q is None:
+            raise ResponseError(f"{qid}: unknown question; questions: {', '.join(QUESTIONS)}")
+        if q.kind == "number":
+            ok = value is None or (isinstance(value, int) and not isinstance(value, bool)
+                                   and (q.min or 0) <= value <= (q.max if q.max is not None else value))
+        elif q.kind == "several_of":
+            ok = isinstance(value, list) and all(v in q.answer_ids() for v in value)
+        else:
+            ok = value in q.answer_ids()
+        if not ok:
+            raise ResponseError(f"{qid}: {value!r} is not an answer; answers: {', '.join(q.answer_ids())}")
+
+
+def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional[list[str]], str]:
+    """Read a QuestionnaireResponse: ``(answers, exact regions or None, status)``.
+
+    The resource is validated with fhir.resources, then every item and code is checked against
+    the questions; a problem raises :class:`ResponseError` naming the item and what is allowed.
+    """
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    if not isinstance(doc, dict) or doc.get("resourceType") != "QuestionnaireResponse":
+        raise ResponseError(f"{name}: not a FHIR QuestionnaireResponse")
+    try:
+        QuestionnaireResponse.model_validate(doc)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors()[:10]:
+            where = ".".join(str(p) for p in err["loc"]) or "(resource)"
+            lines.append(f"{where}: {err['msg']}")
+        raise ResponseError(f"{name}: not a valid FHIR R4 QuestionnaireResponse:\n  " + "\n  ".join(lines)) from None
+    status = doc.get("status")
+    if status not in STATUSES:
+        raise ResponseError(f"{name}: status: {status!r} is not a QuestionnaireResponse status; "
+                            f"allowed: {', '.join(STATUSES)}")
+    if status not in ASSESSABLE:
+        raise ResponseError(f"{name}: status: the response is marked {status!r}, so it is not assessed")
+    canonical = doc.get("questionnaire")
+    if canonical is not None and canonical.split("|")[0] != questionnaire_url():
+        raise ResponseError(f"{name}: questionnaire: {canonical!r} is not this tool's questionnaire "
+                            f"({questionnaire_url()})")
+    found: dict[str, tuple[str, dict]] = {}
+
+    def walk(items: list, path: str) -> None:
+        for i, item in enumerate(items or []):
+            where = f"{path}[{i}]"
+            link = item.get("linkId")
+            if not link:
+                raise ResponseError(f"{name}: {where}: linkId is missing")
+            if link.startswith("section."):
+                if item.get("answer"):
+                    raise ResponseError(f"{name}: {where} ({link}): a section has no answer")
+                walk(item.get("item") or [], f"{where}.item")
+                continue
+            if link != REGIONS_ITEM and link not in QUESTIONS:
+                raise ResponseError(f"{name}: {where}: linkId {link!r} is not a question of this "
+                                    f"questionnaire; questions: {', '.join(QUESTIONS)}")
+            if link in found:
+                raise ResponseError(f"{name}: {where}: question {link!r} is answered twice "
+                                    f"(also at {found[link][0]})")
+            found[link] = (where, item)
+
+    walk(doc.get("item") or [], "item")
+    answers: dict[str, Any] = {}
+    for q in KB.questions:  # in question order, so conditions see earlier answers
+        if q.id not in found:
+            continue
+        where, item = found[q.id]
+        value = _read_answer(q, item.get("answer") or [], f"{name}: {where} ({q.id})")
+        if value is _UNANSWERED:
+            continue
+        if not q.applies(answers):
+            raise ResponseError(f"{name}: {where} ({q.id}): answered, but the question does not apply "
+                                f"to the earlier answers (it is asked only when {_describe_when(q)})")
+        answers[q.id] = value
+    regions = None
+    if REGIONS_ITEM in found:
+        where, item = found[REGIONS_ITEM]
+        regions = []
+        for j, ans in enumerate(item.get("answer") or []):
+            coding = ans.get("valueCoding") or {}
+            if coding.get("system") != code_system("regions") or coding.get("code") not in KB.ids("regions"):
+                raise ResponseError(
+                    f"{name}: {where}.answer[{j}] ({REGIONS_ITEM}): expected a coding in "
+                    f"{code_system('regions')} with one of: {', '.join(KB.ids('regions'))}")
+            if coding["code"] not in regions:
+                regions.append(coding["code"])
+    return answers, regions, status
+
+
+_UNANSWERED = object()
+
+
+def _describe_when(q: Question) -> str:
+    parts = []
+    for c in q.when:
+        for key in ("any_of", "none_of", "at_least", "at_most", "answered"):
+            value = getattr(c, key)
+            if value is not None:
+                shown = ", ".join(value) if isinstance(value, list) else value
+                parts.append(f"{c.question} {key.replace('_', ' ')} {shown}")
+    return " and ".join(parts)
+
+
+def _read_answer(q: Question, answers: list, where: str) -> Any:
+    if q.kind == "number":
+        if not answers:
+            return None if q.optional else _UNANSWERED
+        if len(answers) != 1 or set(answers[0]) != {"valueInteger"}:
+            raise ResponseError(f"{where}: expected one valueInteger answer")
+        value = answers[0]["valueInteger"]
+        low, high = q.min or 0, q.max if q.max is not None else value
+        if not low <= value <= high:
+            raise ResponseError(f"{where}: {value} is outside {low} to {high}")
+        return value
+    if not answers:
+        return _UNANSWERED
+    options = _options(q)
+    allowed = ", ".join(f"{c['code']} ({c['system']})" for _v, c, _i in options)
+    values = []
+    for j, ans in enumerate(answers):
+        coding = ans.get("valueCoding")
+        if coding is None or set(ans) - {"valueCoding"}:
+            raise ResponseError(f"{where}.answer[{j}]: expected a valueCoding; allowed: {allowed}")
+        match = next((v for v, c, _i in options
+                      if c["code"] == coding.get("code") and c["system"] == coding.get("system")), None)
+        if match is None:
+            raise ResponseError(f"{where}.answer[{j}]: {coding.get('code')!r} in "
+                                f"{coding.get('system')!r} is not an answer to this question; allowed: {allowed}")
+        values.append(match)
+    if q.kind == "several_of":
+        if NONE_CODE in values and len(values) > 1:
+            raise ResponseError(f"{where}: {NONE_CODE!r} cannot be given together with other answers")
+        return [] if values == [NONE_CODE] else list(dict.fromkeys(values))
+    if len(values) != 1:
+        raise ResponseError(f"{where}: expected one answer, got {len(values)}")
+    return values[0]
+
+
+# --- answers <-> case ------------------------------------------------------------------------
+
+
+def _ids(q: Question, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if q.kind == "yes_no":
+        return [q.value] if value == YES else []
+    codes = value if isinstance(value, list) else [value]
+    return [i for code in codes for i in q.choice(code).ids]
+
+
+def case_from_answers(answers: dict, regions: Optional[list[str]] = None) -> Case:
+    """The case an answer set makes, as the interview builds it (``regions``, when given, are
+    the case's regions exactly)."""
+    from triage.assessment import assess, to_case
+
+    case: dict[str, Any] = {"version": 1}
+    lists: dict[str, list[str]] = {}
+    named: list[str] = []
+    replaced: set[str] = set()
+    for q in KB.questions:
+        if q.id not in answers:
+            continue
+        value = answers[q.id]
+        if q.kind == "number":
+            if value is not None:
+                case[q.fills] = value
+        elif q.fills == "regions":
+            named += [r for r in _ids(q, value) if r not in named]
+            replaced |= set(q.replaces)
+        elif q.fills in qmod.LIST_FIELDS:
+            items = lists.setdefault(q.fills, [])
+            items += [i for i in _ids(q, value) if i not in items]
+        else:
+            case[q.fills] = _ids(q, value)[0]
+    case.update({k: v for k, v in lists.items() if v})
+    if regions is not None:
+        if regions:
+            case["regions"] = list(regions)
+    elif named or replaced:
+        derived = [r for r in assess(to_case(case)).regions if r not in replaced]
+        order = KB.ids("regions")
+        case["regions"] = sorted(dict.fromkeys(derived + named), key=order.index)
+    return to_case(case)
+
+
+def asked_from_answers(answers: dict) -> Asked:
+    """What the answers say was asked and answered "no" or "not sure", for the report."""
+    absent: dict[str, list[str]] = {}
+    unsure: dict[str, list[str]] = {}
+    for q in KB.questions:
+        if q.id not in answers or q.fills not in qmod.LIST_FIELDS:
+            continue
+        value = answers[q.id]
+        if q.kind == "yes_no":
+            target = {NO: absent, UNSURE: unsure}.get(value)
+            if target is not None:
+                target.setdefault(q.fills, []).append(q.value)
+        elif q.kind == "several_of":
+            chosen = set(_ids(q, value))
+            rest = [i for c in q.choices for i in c.ids if i not in chosen]
+            bucket = absent.setdefault(q.fills, [])
+            bucket += [i for i in rest if i not in bucket]
+    return Asked(absent=absent, unsure=unsure)
+
+
+def answers_from_case(case: Case) -> dict:
+    """Answers that make ``case`` (with its regions carried separately when it names any)."""
+    answers: dict[str, Any] = {}
+    given = case.model_fields_set
+    regions = list(case.regions)
+    needs_symptoms = bool(case.features or case.onset or case.course or regions)
+    for q in KB.questions:
+        field = q.fills
+        if not q.applies(answers):
+            continue
+        if q.kind == "number":
+            if getattr(case, field) is not None:
+                answers[q.id] = getattr(case, field)
+        elif field in qmod.SCALAR_FIELDS:
+            value = getattr(case, field)
+            if value is not None:
+                answers[q.id] = next(c.id for c in q.choices if c.ids == [value])
+        elif q.kind == "yes_no":
+            if q.value in getattr(case, field):
+                answers[q.id] = YES
+        elif field == "regions":
+            if not regions:
+                continue
+            covered = {i for c in q.choices for i in c.ids}
+            mine = [r for r in regions if r in covered]
+            if q.kind == "one_of":
+                match = next((c.id for c in q.choices if set(c.ids) == set(mine)), None)
+                if match is not None:
+                    answers[q.id] = match
+                    regions = [r for r in regions if r not in mine]
+            else:
+                answers[q.id] = [c.id for c in q.choices if set(c.ids) <= set(mine)]
+                regions = [r for r in regions if r not in mine]
+        else:  # several_of over a list field
+            have = getattr(case, field)
+            if have or field in given or (field == "symptoms" and needs_symptoms):
+                answers[q.id] = [c.id for c in q.choices if set(c.ids) <= set(have)]
+    return answers
+
+
+def response_from_case(case: Case, *, status: str = "completed", authored: Optional[str] = None) -> dict:
+    """The QuestionnaireResponse of a case; reading it back gives the same case."""
+    return response_from_answers(answers_from_case(case), status=status,
+                                 regions=list(case.regions) or None, authored=authored)
+
+
+def case_from_response(doc: Any, name: str = "input") -> tuple[Case, Asked]:
+    """The case a QuestionnaireResponse makes, and what it says was asked."""
+    answers, regions, _status = answers_from_response(doc, name)
+    try:
+        case = case_from_answers(answers, regions)
+    except CaseError as exc:
+        raise ResponseError(f"{name}: the answers do not make a valid case: {exc}") from None
+    return case, asked_from_answers(answers)

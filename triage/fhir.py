@@ -475,11 +475,14 @@ def case_from_answers(answers: dict, regions: Optional[list[str]] = None) -> Cas
 
 
 def asked_from_answers(answers: dict) -> Asked:
-    """What the answers say was asked and answered "no" or "not sure", for the report."""
+    """What the answers say was asked and answered "no" or "not sure", for the report.
+
+    Body regions are left out: a region question asks about parts *other* than those the
+    symptoms already point to, so a region it leaves unticked may still be involved."""
     absent: dict[str, list[str]] = {}
     unsure: dict[str, list[str]] = {}
     for q in KB.questions:
-        if q.id not in answers or q.fills not in qmod.LIST_FIELDS:
+        if q.id not in answers or q.fills not in qmod.LIST_FIELDS or q.fills == "regions":
             continue
         value = answers[q.id]
         if q.kind == "yes_no":

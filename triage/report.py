@@ -127,7 +127,11 @@ def answer_groups(case: Optional[Case], asked: Optional[Asked] = None) -> dict:
     Which other items were asked and answered "no" or "not sure" only a questionnaire knows
     (``asked``); without it, ``absent_known`` is false and the report says so.
     """
-    present, absent, unsure = [], [], []
+    present: list[Answer] = []
+    absent: list[Answer] = []
+    unsure: list[Answer] = []
+    scalar_absent: list[Answer] = []
+    scalar_unsure: list[Answer] = []
     if case is not None:
         for field in CASE_LISTS:
             present += [_answer(field, v) for v in dict.fromkeys(getattr(case, field))]
@@ -135,13 +139,15 @@ def answer_groups(case: Optional[Case], asked: Optional[Asked] = None) -> dict:
             value = getattr(case, field)
             if value is None:
                 continue
-            group = {"unknown": unsure, "none": absent}.get(value, present)
+            group = {"unknown": scalar_unsure, "none": scalar_absent}.get(value, present)
             group.append(_answer(field, value))
     if asked is not None:
         reported = {(a.field, a.id) for a in present}
         for field in CASE_LISTS:
             absent += [_answer(field, v) for v in asked.absent.get(field, []) if (field, v) not in reported]
             unsure += [_answer(field, v) for v in asked.unsure.get(field, []) if (field, v) not in reported]
+    absent += scalar_absent
+    unsure += scalar_unsure
     return {"present": present, "absent": absent, "unsure": unsure, "absent_known": asked is not None}
 
 
@@ -256,9 +262,10 @@ def html_report(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
 
 
 def html_report_body(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
-                     meta: Optional[Meta] = None) -> str:
-    """The report without the page around it (for a page that has its own head and styles)."""
-    return _render("report_body.html.j2", report_view(a, case, asked=asked, meta=meta))
+                     meta: Optional[Meta] = None, id_prefix: str = "") -> str:
+    """The report without the page around it (for a page that has its own head and styles);
+    ``id_prefix`` keeps element ids unique when a page holds several reports."""
+    return _render("report_body.html.j2", {**report_view(a, case, asked=asked, meta=meta), "idp": id_prefix})
 
 
 def html_reports(items, *, meta: Optional[Meta] = None) -> str:
@@ -267,7 +274,10 @@ def html_reports(items, *, meta: Optional[Meta] = None) -> str:
     from markupsafe import Markup
 
     meta = meta or report_meta()
-    bodies = [Markup(html_report_body(a, c, asked=asked, meta=meta)) for a, c, asked in items]
+    items = list(items)
+    bodies = [Markup(html_report_body(a, c, asked=asked, meta=meta,
+                                      id_prefix=f"case{i + 1}-" if len(items) > 1 else ""))
+              for i, (a, c, asked) in enumerate(items)]
     return _render("report.html.j2", {"w": KB.report, "meta": meta, "bodies": bodies})
 
 

@@ -533,7 +533,9 @@ def answers_from_case(case: Case) -> dict:
         else:  # several_of over a list field
             have = getattr(case, field)
             if have or field in given or (field == "symptoms" and needs_symptoms):
-                answers[q.id] = [c.id for c in q.choices if set(c.ids) <= set(have)]
+                # in the case's order, so that the case read back is the same, list for list
+                single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
+                answers[q.id] = [single[v] for v in have if v in single]
     return answers
 
 

@@ -151,6 +151,14 @@ def answer_groups(case: Optional[Case], asked: Optional[Asked] = None) -> dict:
     return {"present": present, "absent": absent, "unsure": unsure, "absent_known": asked is not None}
 
 
+def _by_topic(answers: list[Answer]) -> list[tuple[str, list[str]]]:
+    """Answers grouped by topic, in the order the topics first appear (one table row each)."""
+    rows: dict[str, list[str]] = {}
+    for a in answers:
+        rows.setdefault(a.topic, []).append(a.answer)
+    return list(rows.items())
+
+
 def _why(rule_ids: list[str], explains: dict[str, tuple[str, str]]) -> list[str]:
     skip = set(KB.report.why_skip_layers)
     out: list[str] = []
@@ -219,7 +227,8 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "care_term": chart.terms.care_levels[a.care_level],
         "red_flags": [{"id": f.id, "label": f.label, "term": chart.terms.red_flags[f.id]} for f in a.red_flags],
         "n_red_flags": len(KB.red_flags),
-        "answers": answer_groups(case, asked),
+        "answers": (answers := answer_groups(case, asked)),
+        "answer_rows": {key: _by_topic(answers[key]) for key in ("present", "absent", "unsure")},
         "candidates": candidates,
         "regions_taken": [regions[r] for r in a.regions],
         "causes": [finding(f, "causes") for f in a.causes],

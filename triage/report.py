@@ -277,6 +277,11 @@ def html_report_body(a: Assessment, case: Optional[Case] = None, *, asked: Optio
     return _render("report_body.html.j2", {**report_view(a, case, asked=asked, meta=meta), "idp": id_prefix})
 
 
+def report_css() -> str:
+    """The report's style sheet (screen and print), for a page that shows :func:`html_report_body`."""
+    return _env(False).get_template("report.css").render()
+
+
 def html_reports(items, *, meta: Optional[Meta] = None) -> str:
     """Several reports ``(assessment, case, asked)`` in one page, each starting a new
     printed page."""

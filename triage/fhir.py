@@ -406,7 +406,10 @@ def _read_answer(q: Question, answers: list, where: str) -> Any:
     if not answers:
         return _UNANSWERED
     options = _options(q)
-    allowed = ", ".join(f"{c['code']} ({c['system']})" for _v, c, _i in options)
+    by_system: dict[str, list[str]] = {}
+    for _v, c, _i in options:
+        by_system.setdefault(c["system"], []).append(c["code"])
+    allowed = "; ".join(f"{', '.join(codes)} (system {system})" for system, codes in by_system.items())
     values = []
     for j, ans in enumerate(answers):
         coding = ans.get("valueCoding")

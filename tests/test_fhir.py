@@ -17,6 +17,8 @@ from triage import assess, fhir
 from triage.models import KB, Case
 
 CASES = sorted((ROOT / "tests" / "report_cases").glob("*.json")) + sorted((ROOT / "examples").glob("*.json"))
+# The teaching cases (knowledge/cases/*.yaml, each with its contract case under `case`).
+TEACHING = sorted((ROOT / "knowledge" / "cases").glob("*.yaml"))
 
 
 def items(doc: dict) -> list[dict]:
@@ -142,6 +144,16 @@ def test_every_fixture_case_survives_the_round_trip(path):
     same_assessment(back, case)
 
 
+@pytest.mark.parametrize("path", TEACHING, ids=lambda p: p.stem)
+def test_every_teaching_case_survives_the_round_trip(path):
+    import yaml
+
+    case = Case.model_validate(yaml.safe_load(path.read_text())["case"])
+    back = roundtrip(case)
+    same_case(back, case)
+    same_assessment(back, case)
+
+
 def ids(table: str) -> list[str]:
     if table in ("features", "history"):
         return [i.id for i in getattr(KB, table)]
@@ -202,6 +214,14 @@ def test_in_progress_response_saves_partial_answers():
     QuestionnaireResponse.model_validate(doc)
     assert doc["status"] == "in-progress"
     assert [i["linkId"] for i in items(doc) if "answer" in i] == ["red_flags", "respondent"]
+
+
+def test_save_in_progress_writes_a_private_file_that_resumes(tmp_path):
+    answers = {"red_flags": [], "respondent": "caregiver", "age": 7}
+    path = fhir.save_in_progress(tmp_path / "partial.json", answers)
+    assert path.stat().st_mode & 0o777 == 0o600
+    back, _regions, status = fhir.answers_from_response(json.loads(path.read_text()))
+    assert back == answers and status == "in-progress"
 
 
 def test_regions_named_by_side_questions_refine_the_symptoms_regions():

@@ -269,6 +269,18 @@ def in_progress_response(answers: dict, *, regions: Optional[list[str]] = None) 
     return response_from_answers(answers, status="in-progress", regions=regions)
 
 
+def save_in_progress(path, answers: dict) -> "Path":
+    """Save the answers so far as an ``in-progress`` QuestionnaireResponse (JSON), atomically
+    and readable by the owner only. ``answers_from_response(json.loads(text))`` reads it back.
+    """
+    import json
+    from pathlib import Path  # noqa: F401  (for the annotation)
+
+    from triage.files import save_text
+
+    return save_text(path, json.dumps(in_progress_response(answers), indent=2, ensure_ascii=False) + "\n")
+
+
 def _response_item(q: Question, value: Any) -> dict:
     item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(None).split())}
     if q.kind == "number":

@@ -269,6 +269,7 @@ class ChartWords(Strict):
     mimics: str
     workup: str
     tool: str
+    knowledge: str
     absent_not_known: str
     others_denied: str
     negation: str

@@ -12,7 +12,6 @@ import json
 import os
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

@@ -31,7 +31,8 @@ An answer set is a dict, question id -> answer, as the interview keeps it: a cho
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any, Optional, Union
 
 from pydantic import ValidationError
 
@@ -269,12 +270,11 @@ def in_progress_response(answers: dict, *, regions: Optional[list[str]] = None) 
     return response_from_answers(answers, status="in-progress", regions=regions)
 
 
-def save_in_progress(path, answers: dict) -> "Path":
+def save_in_progress(path: Union[str, Path], answers: dict) -> Path:
     """Save the answers so far as an ``in-progress`` QuestionnaireResponse (JSON), atomically
     and readable by the owner only. ``answers_from_response(json.loads(text))`` reads it back.
     """
     import json
-    from pathlib import Path  # noqa: F401  (for the annotation)
 
     from triage.files import save_text
 

@@ -34,9 +34,19 @@ ANSWERS = {
 }
 
 
+# Teaching cases (knowledge/cases/) with golden reports: one per kind of result.
+TEACHING = ["blepharospasm_classic", "swallowing_after_haloperidol", "hemidystonia_after_stroke",
+            "myoclonus_dystonia_teen", "tardive_dystonia", "tics_child", "nothing_recognised"]
+
+
 def fixtures() -> dict[str, tuple[Case, Asked | None]]:
+    import yaml
+
     out = {p.stem: (Case.model_validate_json(p.read_text()), None) for p in sorted(CASES.glob("*.json"))}
     out["answered_cervical"] = (case_from_answers(ANSWERS), asked_from_answers(ANSWERS))
+    for name in TEACHING:
+        doc = yaml.safe_load((ROOT / "knowledge" / "cases" / f"{name}.yaml").read_text())
+        out[f"teaching_{name}"] = (Case.model_validate(doc["case"]), None)
     return out
 
 
@@ -93,7 +103,9 @@ def test_summary_lists_what_the_questionnaire_heard_as_no_and_not_sure():
 def test_a_bare_case_does_not_claim_negatives_it_does_not_know():
     case, _ = FIXTURES["tardive_writer"]
     text = report.summary(assess(case), case, meta=META)
-    assert KB.chart.absent_not_known in text
+    assert f"{KB.chart.negatives}: {KB.chart.none_known}" in text
+    bleph, _ = FIXTURES["blepharospasm"]  # says "none" to the medicine question, nothing else
+    assert KB.chart.absent_not_known in report.summary(assess(bleph), bleph, meta=META)
     assert f"{KB.chart.red_flags}: {KB.chart.none_reported}" in text
     md = report.markdown(assess(case), case, meta=META)
     assert " ".join(KB.report.absent_not_known.split()) in md

@@ -271,6 +271,7 @@ class ChartWords(Strict):
     tool: str
     knowledge: str
     absent_not_known: str
+    none_known: str
     others_denied: str
     negation: str
     all_denied: str

@@ -61,7 +61,7 @@ def test_every_question_has_words_for_every_audience():
 
 
 @pytest.mark.parametrize("old, new, message", [
-    ("fills: symptoms\n", "fills: symptom\n", "questions.4 (symptoms).fills: 'symptom' is not a case field"),
+    ("fills: symptoms\n", "fills: symptom\n", "questions.3 (symptoms).fills: 'symptom' is not a case field"),
     ("- {id: eye_blinking}", "- {id: eye_blink}", "choices.7.sets: 'eye_blink' is not a known symptoms id"),
     ("sets: [upper_limb_left]}", "sets: [left_arm]}", "(hand_side).choices.0.sets: 'left_arm' is not a known regions id"),
     ("value: sensory_trick", "value: sensory_tricks", "(sensory_trick).value: 'sensory_tricks' is not a known features id"),
@@ -70,8 +70,8 @@ def test_every_question_has_words_for_every_audience():
     ("when: {question: symptoms, any_of: [hand_difficulty]}",
      "when: {question: history, any_of: [stroke]}", "(hand_side).when.0.question: 'history' is not an earlier question"),
     ("max_from: age", "max_from: agee", "(onset_age).max_from: 'agee' is not an earlier question"),
-    ("    min: 0\n    max: 120\n    optional: true\n\n  - id: onset_age",
-     "    min: 0\n    max: 130\n    optional: true\n\n  - id: onset_age", "(age).min/max"),
+    ("    min: 0\n    max: 120\n    optional: true\n\n  - id: symptoms",
+     "    min: 0\n    max: 130\n    optional: true\n\n  - id: symptoms", "(age).min/max"),
     ("section: details\n    fills: onset", "section: detail\n    fills: onset", "(onset).section: unknown section 'detail'"),
     ("kind: yes_no\n    value: urge_to_move", "kind: number\n    value: urge_to_move", "(urge_to_move).kind: a number question cannot fill 'features'"),
     ("      anyone: Is any of these", "      nobody: Is any of these", "questions.0.ask.nobody: Extra inputs are not permitted"),

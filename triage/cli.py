@@ -137,8 +137,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"dystonia-triage {__version__}")
         return EXIT_OK
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        args = parser.parse_args(["interview"])  # no command: the questionnaire
     from triage.errors import TriageError
 
     try:

@@ -155,8 +155,9 @@ class InterviewText(_Strict):
     title: str
     welcome: str
     emergency_now: str
+    welcome_keys: str
+    welcome_keys_plain: str
     keys: str
-    keys_plain: str
     answer_yes: str
     answer_no: str
     answer_unsure: str
@@ -166,15 +167,16 @@ class InterviewText(_Strict):
     why_title: str
     why_rule: str
     why_concludes: str
+    why_blocks: str
     why_always: str
     why_none: str
     number_prompt: str
     number_invalid: str
     several_instruction: str
+    several_empty: str
     several_none_conflict: str
     several_plain: str
     choice_invalid: str
-    emergency_title: str
     emergency_go_on: str
     review_title: str
     review_prompt: str

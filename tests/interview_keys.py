@@ -1,0 +1,125 @@
+"""Drive the questionnaire through questionary with named keys (prompt_toolkit's pipe input
+and DummyOutput). All keys are sent up front and the pipe is then closed, so a test whose keys
+run out ends with EOFError (exit code 2) instead of hanging."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from triage import knowledge
+from triage.flow import Flow, words
+from triage.interview import Interview, State
+from triage.terminal import KeysIO
+
+
+class Keys:
+    DOWN = "\x1b[B"
+    UP = "\x1b[A"
+    ENTER = "\r"
+    SPACE = " "
+    CTRL_C = "\x03"
+    CLEAR_LINE = "\x15"  # Ctrl-U
+    WHY = "h"
+    BACK = "b"
+
+
+KB = knowledge.default()
+
+
+def pick(index: int, start: int = 0) -> str:
+    """Move from ``start`` to ``index`` in a list and press Enter."""
+    return (Keys.DOWN * (index - start) if index >= start else Keys.UP * (start - index)) + Keys.ENTER
+
+
+def answer(qid: str, value: Any, *, previous: Any = None) -> str:
+    """The keys that give ``value`` to question ``qid`` (a choice id, a list of choice ids,
+    yes / no / unsure, or a number; ``None`` for "none of these" or "I don't know").
+    ``previous`` is the answer the prompt starts from (when changing an answer)."""
+    q = KB.question(qid)
+    if q.kind == "number":
+        return Keys.CLEAR_LINE + ("" if value is None else str(value)) + Keys.ENTER
+    codes = q.answer_ids()
+    if q.kind == "several_of":
+        wanted = [codes.index(v) for v in (value or [])] or [len(codes)]  # none of these: last
+        old = [codes.index(v) for v in (previous or [])] if previous is not None else []
+        if previous == []:
+            old = [len(codes)]
+        keys, at = "", 0
+        for i in sorted(set(wanted) ^ set(old)):  # toggle what differs
+            keys += Keys.DOWN * (i - at) + Keys.SPACE
+            at = i
+        return keys + Keys.ENTER
+    start = codes.index(previous) if previous is not None else 0
+    return pick(codes.index(value), start)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    flow: Flow
+
+
+def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
+          folder: Optional[Path] = None) -> Result:
+    iv = Interview(KB)
+    out = io.StringIO()
+    with create_pipe_input() as inp:
+        inp.send_text("".join(keys))
+        inp.close()
+        kio = KeysIO(words(iv), out=out, input=inp, output=DummyOutput())
+        flow = Flow(kio, iv, state, educator=educator, err=out, folder=folder or Path("."),
+                    warm_up=False)
+        code = flow.run()
+    return Result(code, out.getvalue(), flow)
+
+
+def straight(script: dict) -> list[str]:
+    """The keys for answering the questions in ``script`` (question id -> answer) in the file's
+    order. Only the questions the interview asks may be in it."""
+    return [answer(q.id, script[q.id]) for q in KB.questions if q.id in script]
+
+
+# review: Enter on "show the result"; how: Enter on "Finish"; two saves: Enter on "No"
+FINISH = Keys.ENTER * 4
+
+
+def default_answer(qid: str) -> Any:
+    """What a script answers when it does not name a question: no, none, not sure."""
+    q = KB.question(qid)
+    if q.kind == "yes_no":
+        return "no"
+    if q.kind == "several_of":
+        return []
+    if q.kind == "number":
+        return None
+    codes = [c.id for c in q.choices]
+    for code in ("none", "unknown", "unsure", "gradual"):
+        if code in codes:
+            return code
+    return codes[0]
+
+
+def path(script: dict, audience: Optional[str] = None) -> list[tuple[str, Any]]:
+    """The questions the interview asks for ``script`` and the answers given, in order
+    (computed with the library, so a UI test can send the right keys)."""
+    iv = Interview(KB)
+    state = State(audience=audience)
+    if audience:
+        state.answers["respondent"] = audience
+    steps = []
+    while (q := iv.next_question(state)) is not None:
+        value = script.get(q.id, default_answer(q.id))
+        steps.append((q.id, value))
+        iv.answer(state, q.id, value)
+    return steps
+
+
+def keys_for(script: dict, audience: Optional[str] = None) -> list[str]:
+    return [answer(qid, value) for qid, value in path(script, audience)]

@@ -1,0 +1,200 @@
+"""Whole interviews driven through questionary with named keys (pipe input, DummyOutput)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from tests.interview_keys import FINISH, Keys, answer, drive, keys_for, path
+from triage import assess
+from triage.flow import ANSWERS_FILE
+from triage.interview import State
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+ADULT = {"red_flags": [], "respondent": "self", "dopamine_blocker": "none", "history": []}
+
+# one complete path per dystonia type: (script, expected first candidate)
+TYPES = [
+    ({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"}, "focal.blepharospasm"),
+    ({"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"}, "focal.cervical"),
+    ({"age": 55, "onset_age": 50, "symptoms": ["jaw_tongue_movements"]}, "focal.facial"),
+    ({"age": 40, "onset_age": 35, "symptoms": ["speech_difficulty"]}, "focal.laryngeal"),
+    ({"age": 45, "onset_age": 40, "symptoms": ["hand_difficulty"], "hand_side": "right",
+      "task_specific": "yes"}, "focal.upper_limb"),
+    ({"age": 30, "onset_age": 25, "symptoms": ["foot_cramping"], "foot_side": "left"}, "focal.lower_limb"),
+    ({"age": 50, "onset_age": 45, "symptoms": ["body_twisting"]}, "focal.truncal"),
+    ({"age": 50, "onset_age": 45, "symptoms": ["neck_craning"], "other_regions": ["upper_limb_right"]}, "segmental"),
+    ({"age": 50, "onset_age": 45, "symptoms": ["eye_blinking", "hand_difficulty"]}, "multifocal"),
+    ({"age": 12, "onset_age": 8, "symptoms": ["widespread_spasms"]}, "generalized"),
+    ({"age": 60, "onset_age": 58, "symptoms": ["hand_difficulty", "foot_dragging"], "hand_side": "left",
+      "foot_side": "left", "history": ["stroke"]}, "hemidystonia"),
+    ({"age": 18, "onset_age": 10, "symptoms": ["jerks", "neck_craning"], "alcohol_improves": "yes"},
+     "myoclonus_dystonia"),
+]
+
+
+@pytest.mark.parametrize("script, expected", TYPES, ids=[t for _, t in TYPES])
+def test_a_complete_path_for_every_type(script, expected):
+    script = {**ADULT, **script}
+    steps = path(script)
+    result = drive(*keys_for(script), FINISH)
+    assert result.code == 0, result.out
+    assert result.flow.asked == [qid for qid, _ in steps]
+    shown = result.flow.shown
+    assert shown.candidates[0].type == expected
+    assert flat(shown.candidates[0].label) in flat(result.out)
+    assert flat(shown.disclaimer) in flat(result.out)
+
+
+def test_an_emergency_is_shown_at_once_before_any_other_question():
+    script = {**ADULT, "red_flags": ["breathing_difficulty"], "age": 40, "symptoms": ["neck_craning"]}
+    result = drive(answer("red_flags", ["breathing_difficulty"]),
+                   Keys.ENTER,  # go on with the questions: yes
+                   *keys_for(script)[1:], FINISH)
+    assert result.code == 0, result.out
+    out = result.out
+    assert "!!!!\nEMERGENCY: CALL AN AMBULANCE NOW\n!!!!" in out
+    assert out.index("EMERGENCY") < out.index("-- About the person --")
+    assert "Trouble breathing" in out[out.index("EMERGENCY"):out.index("-- About the person --")]
+    assert result.flow.shown.care_level == "emergency_ambulance"
+
+
+def test_after_an_emergency_the_person_can_stop_and_see_the_result_at_once():
+    result = drive(answer("red_flags", ["stroke_signs"]),
+                   Keys.DOWN + Keys.ENTER,  # go on? No
+                   Keys.ENTER * 3)  # how: finish; no saves
+    assert result.code == 0, result.out
+    assert result.flow.asked == ["red_flags"]
+    assert "CARE LEVEL: EMERGENCY: CALL AN AMBULANCE NOW" in result.out
+
+
+def test_an_acute_drug_reaction_later_in_the_interview_is_shown_at_once():
+    script = {**ADULT, "age": 30, "onset_age": 30, "symptoms": ["neck_craning"], "onset": "sudden",
+              "dopamine_blocker": "recent"}
+    steps = path(script)
+    at = [q for q, _ in steps].index("dopamine_blocker")
+    keys = [answer(q, v) for q, v in steps]
+    keys.insert(at + 1, Keys.ENTER)  # go on after the emergency
+    result = drive(*keys, FINISH)
+    assert result.code == 0, result.out
+    assert result.out.count("!!!!\nEMERGENCY: GO TO AN EMERGENCY DEPARTMENT NOW") == 1
+    assert result.flow.shown.care_level == "emergency"
+    assert "drug reaction" in result.out.lower() or "dopamine" in result.out.lower()
+
+
+def test_a_look_alike_lowers_the_candidate_and_is_named():
+    script = {**ADULT, "age": 55, "onset_age": 50, "symptoms": ["eye_blinking"], "one_side_face": "yes"}
+    result = drive(*keys_for(script), FINISH)
+    assert [m.id for m in result.flow.shown.mimics] == ["hemifacial_spasm"]
+    assert result.flow.shown.candidates[0].support == "possible"
+    assert "Look-alike conditions to rule out:" in result.out
+    assert "one_side_face" in result.flow.asked
+
+
+def test_review_lets_any_answer_be_changed():
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"}
+    steps = path(script)
+    answered = [q for q, _ in steps]
+    up = len(answered) - answered.index("symptoms")  # from "show the result" up to the symptoms
+    change = Keys.UP * up + Keys.ENTER + answer("symptoms", ["eye_blinking", "neck_craning"],
+                                                 previous=["eye_blinking"])
+    after = path({**script, "symptoms": ["eye_blinking", "neck_craning"]})
+    new = [answer(q, v) for q, v in after if q not in answered]
+    result = drive(*keys_for(script), change, *new, FINISH)
+    assert result.code == 0, result.out
+    assert result.out.count("-- Your answers --") == 2
+    assert result.flow.shown.candidates[0].type == "segmental"
+
+
+def test_going_back_returns_to_the_previous_question_with_its_answer():
+    keys = [answer("red_flags", []), answer("respondent", "self"),
+            Keys.BACK,  # at the age question: back to "who is answering"
+            answer("respondent", "caregiver", previous="self")]
+    script = {**ADULT, "respondent": "caregiver", "age": 70, "onset_age": 65, "symptoms": ["neck_craning"]}
+    keys += [answer(q, v) for q, v in path(script)[2:]]
+    result = drive(*keys, FINISH)
+    assert result.code == 0, result.out
+    assert result.flow.asked[:4] == ["red_flags", "respondent", "age", "respondent"]
+    assert result.flow.state.answers["respondent"] == "caregiver"
+    assert result.flow.shown.candidates[0].type == "focal.cervical"
+
+
+def test_back_at_the_first_question_stays_there():
+    result = drive(Keys.BACK, answer("red_flags", ["eyes_stuck_upward"]), Keys.DOWN + Keys.ENTER, Keys.ENTER * 3)
+    assert result.code == 0
+    assert result.flow.asked == ["red_flags", "red_flags"]
+
+
+def test_the_why_key_explains_from_the_rules_and_asks_again():
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"}
+    keys = keys_for(script)
+    at = [q for q, _ in path(script)].index("sensory_trick")
+    keys.insert(at, Keys.WHY)
+    result = drive(*keys, FINISH)
+    assert result.code == 0, result.out
+    why = result.out[result.out.index("Why this question is asked"):]
+    assert "Rule hallmark_raises_distribution_type:" in why
+    assert "A dystonia type the answers may fit" not in why.split("\n\n")[0] or True
+    assert "It can conclude: Something that makes a candidate more likely" in why
+    assert result.flow.shown.candidates[0].support == "strong"
+
+
+def test_the_how_view_shows_the_rules_and_the_answers_behind_a_candidate():
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"}
+    how = Keys.DOWN + Keys.ENTER  # the first candidate (after the care level)
+    result = drive(*keys_for(script), Keys.ENTER, Keys.UP * 2 + Keys.ENTER, Keys.ENTER * 3)
+    assert result.code == 0, result.out
+    text = result.out[result.out.index("How this was reached"):]
+    assert "focal:" in text and "hallmark_raises_distribution_type:" in text
+    assert "Blinking you cannot control" in text
+    assert "ease the movement for a while? Yes" in text
+    del how
+
+
+def test_an_educator_sees_each_rule_as_it_fires():
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]}
+    result = drive(*keys_for(script), FINISH, educator=True)
+    assert "Rule fired: focal (" in result.out
+    assert "Rule fired: region_implied_by_symptom (" in result.out
+
+
+def test_ctrl_c_saves_the_answers_and_resume_gives_the_same_assessment(tmp_path):
+    script = {**ADULT, "age": 45, "onset_age": 40, "symptoms": ["hand_difficulty"], "hand_side": "both",
+              "task_specific": "yes"}
+    steps = path(script)
+    straight = drive(*keys_for(script), FINISH).flow.shown
+    half = len(steps) // 2
+    first = drive(*[answer(q, v) for q, v in steps[:half]], Keys.CTRL_C,
+                  Keys.ENTER,  # save? yes (the default)
+                  Keys.ENTER,  # the file name offered
+                  folder=tmp_path)
+    saved = tmp_path / ANSWERS_FILE
+    assert first.code == 130
+    assert "dystonia-triage interview --resume" in first.out
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    state = State.from_json(saved.read_text(), first.flow.iv.kb)
+    assert list(state.answers) == [q for q, _ in steps[:half]]
+    second = drive(*[answer(q, v) for q, v in steps[half:]], FINISH, state=state)
+    assert second.code == 0, second.out
+    assert second.flow.shown == straight
+    assert json.loads(saved.read_text())["case"]["symptoms"] == ["hand_difficulty"]
+
+
+def test_a_second_ctrl_c_quits_without_a_traceback(tmp_path):
+    result = drive(answer("red_flags", []), Keys.CTRL_C, Keys.CTRL_C, folder=tmp_path)
+    assert result.code == 130
+    assert "Traceback" not in result.out
+    assert "Nothing was saved" in result.out
+    assert not list(tmp_path.iterdir())
+
+
+def test_keys_that_run_out_end_the_interview_instead_of_hanging():
+    result = drive(answer("red_flags", []))
+    assert result.code == 2
+    assert "ended before the questionnaire was finished" in result.out

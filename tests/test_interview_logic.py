@@ -1,0 +1,161 @@
+"""The questionnaire's logic (triage.interview): which question comes next, decided from the
+rules and the answers so far; the case the answers make; saving and resuming."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.interview_keys import KB, path
+from triage import assess
+from triage.interview import AnswerError, Interview, State
+
+ADULT = {"red_flags": [], "respondent": "self", "dopamine_blocker": "none", "history": []}
+
+
+def asked(script: dict) -> list[str]:
+    return [q for q, _ in path({**ADULT, **script})]
+
+
+def test_red_flags_come_first_and_need_no_rules_engine():
+    iv = Interview(KB)
+    assert iv.next_question(State()).id == "red_flags"
+    assert "engine" not in iv.__dict__  # the first question is shown before the engine is built
+
+
+def test_questions_no_rule_reads_are_never_asked():
+    path_ = asked({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]})
+    assert "course" not in path_ and "worse_with_stress" not in path_
+    iv = Interview(KB)
+    state = State(answers={"symptoms": ["eye_blinking"]})
+    assert iv.why(KB.question("course"), state) == [KB.interview.why_none]
+
+
+@pytest.mark.parametrize("trick, task_asked", [("yes", False), ("no", True), ("unsure", True)])
+def test_a_second_hallmark_is_asked_only_when_the_first_is_missing(trick, task_asked):
+    path_ = asked({"age": 61, "onset_age": 58, "symptoms": ["neck_craning"], "sensory_trick": trick})
+    assert ("task_specific" in path_) is task_asked
+
+
+def test_both_sides_are_asked_when_together_they_could_make_hemidystonia():
+    path_ = asked({"age": 60, "onset_age": 58, "symptoms": ["hand_difficulty", "foot_dragging"]})
+    assert {"hand_side", "foot_side"} <= set(path_)
+
+
+def test_the_side_is_not_asked_when_no_answer_could_change_the_result():
+    # spasms throughout the body already involve both arms and legs: generalized either way
+    path_ = asked({"age": 50, "onset_age": 45, "symptoms": ["widespread_spasms", "hand_difficulty", "foot_cramping"]})
+    assert "hand_side" not in path_ and "foot_side" not in path_
+
+
+def test_the_age_at_onset_is_not_asked_when_every_possible_answer_gives_the_same_result():
+    # at 12, any onset is early, under 30 and under 50: nothing the rules compare can change
+    assert "onset_age" not in asked({"age": 12, "symptoms": ["widespread_spasms"]})
+    assert "onset_age" in asked({"age": 35, "symptoms": ["widespread_spasms"]})
+
+
+def test_follow_ups_follow_the_symptoms():
+    path_ = asked({"age": 40, "onset_age": 38, "symptoms": ["eye_blinking"]})
+    assert "one_side_face" in path_
+    assert "hand_side" not in path_ and "foot_side" not in path_
+    assert "one_side_face" not in asked({"age": 40, "onset_age": 38, "symptoms": ["foot_cramping"]})
+    # alcohol only changes the picture when jerks make myoclonus-dystonia possible
+    assert "alcohol_improves" in asked({"age": 40, "onset_age": 38, "symptoms": ["jerks", "neck_craning"]})
+    assert "alcohol_improves" not in path_
+
+
+@pytest.mark.parametrize("answers, regions", [
+    ({"symptoms": ["hand_difficulty"], "hand_side": "left"}, ["upper_limb_left"]),
+    ({"symptoms": ["hand_difficulty"], "hand_side": "both"}, ["upper_limb_left", "upper_limb_right"]),
+    ({"symptoms": ["hand_difficulty"], "hand_side": "unsure"}, ["upper_limb"]),
+    ({"symptoms": ["eye_blinking", "hand_difficulty"], "hand_side": "right"}, ["eyes", "upper_limb_right"]),
+    ({"symptoms": ["speech_difficulty"], "other_regions": ["neck"]}, ["larynx", "neck"]),
+    ({"symptoms": ["eye_blinking"], "other_regions": []}, None),
+    ({"symptoms": ["eye_blinking"], "hand_side": "left"}, None),  # hand_side does not apply
+])
+def test_regions_named_in_answers_keep_the_regions_the_symptoms_imply(answers, regions):
+    case = Interview(KB).case({"red_flags": [], **answers})
+    assert case.get("regions") == regions
+
+
+def test_the_case_is_a_valid_contract_case_with_only_what_was_answered():
+    iv = Interview(KB)
+    case = iv.case({"red_flags": ["stroke_signs"], "respondent": "caregiver", "age": 70, "onset_age": None,
+                    "symptoms": ["neck_craning"], "sensory_trick": "unsure", "task_specific": "yes",
+                    "onset": "sudden", "history": ["stroke"]})
+    assert case == {"version": 1, "respondent": "caregiver", "age": 70, "onset": "sudden",
+                    "red_flags": ["stroke_signs"], "symptoms": ["neck_craning"],
+                    "features": ["task_specific"], "history": ["stroke"]}
+    assert assess(case).care_level == "emergency_ambulance"
+
+
+def test_an_answer_made_impossible_by_a_change_is_taken_back_and_asked_again():
+    iv = Interview(KB)
+    state = State()
+    for qid, value in [("red_flags", []), ("respondent", "self"), ("age", 40), ("symptoms", ["neck_craning"]),
+                       ("onset_age", 35)]:
+        iv.answer(state, qid, value)
+    iv.answer(state, "age", 30)
+    assert "onset_age" not in state.answers
+    assert iv.next_question(state).id == "onset_age"
+    assert iv.default(state, "onset_age") == 35
+
+
+def test_back_takes_back_the_last_answer():
+    iv = Interview(KB)
+    state = State()
+    iv.answer(state, "red_flags", [])
+    iv.answer(state, "respondent", "clinician")
+    assert iv.back(state) == "respondent"
+    assert iv.next_question(state).id == "respondent"
+    assert iv.default(state, "respondent") == "clinician"
+    assert iv.back(State()) is None
+
+
+@pytest.mark.parametrize("qid, value, message", [
+    ("age", 130, "130 is outside 0 to 120"),
+    ("age", "sixty", "expected a whole number"),
+    ("symptoms", ["eye_blink"], "'eye_blink' is not an answer"),
+    ("sensory_trick", "maybe", "'maybe' is not an answer; answers: yes, no, unsure"),
+    ("onset", "slow", "answers: gradual, sudden, unknown"),
+])
+def test_answers_are_checked(qid, value, message):
+    with pytest.raises(AnswerError, match=message):
+        Interview(KB).answer(State(), qid, value)
+
+
+def test_saved_answers_round_trip_and_bad_files_are_refused():
+    iv = Interview(KB)
+    state = State(audience="clinician")
+    for qid, value in [("red_flags", []), ("age", 40), ("symptoms", ["neck_craning"])]:
+        iv.answer(state, qid, value)
+    text = state.to_json(KB, iv.case(state.answers))
+    again = State.from_json(text, KB)
+    assert again.answers == state.answers and again.order == state.order and again.audience == "clinician"
+    doc = json.loads(text)
+    for broken, message in [
+        ({**doc, "answers": {"colour": "red"}}, "answers.colour: unknown question"),
+        ({**doc, "answers": {"age": 400}}, "answers.age: 400 is outside 0 to 120"),
+        ({**doc, "kind": "case"}, "not a saved interview"),
+        ({**doc, "version": 9}, "version 9 is not supported"),
+    ]:
+        with pytest.raises(AnswerError, match=message):
+            State.from_json(json.dumps(broken), KB, "saved.json")
+
+
+def test_why_names_the_rules_that_read_the_answer_and_what_they_conclude():
+    iv = Interview(KB)
+    lines = iv.why(KB.question("red_flags"), State())
+    assert any("Rule red_flag_needs_emergency_care:" in line for line in lines)
+    assert any("always" not in line and "emergency care" in line.lower() for line in lines)
+    lines = iv.why(KB.question("one_side_face"), State(answers={"symptoms": ["eye_blinking"]}))
+    assert any("Rule hemifacial_spasm:" in line for line in lines)
+    assert any("hemifacial spasm" in line.lower() and "can conclude" in line.lower() for line in lines)
+    assert iv.why(KB.question("respondent"), State())[0] == KB.question("respondent").always
+
+
+def test_a_typical_focal_path_asks_at_most_twelve_questions():
+    for script in ({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"},
+                   {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"}):
+        assert len(asked(script)) <= 12

@@ -1,0 +1,70 @@
+"""``dystonia-triage interview`` (also ``dystonia-triage`` with no arguments): the questionnaire.
+
+Light to import; the knowledge base and questionary load when the command runs, and the rules
+engine is built in the background while the first question is on the screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from triage.cli import EXIT_USAGE, InputProblem, read_input
+
+AUDIENCES = ("self", "caregiver", "clinician", "educator")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "interview", help="answer the questionnaire (the default when no command is given)",
+        description="Answer questions about the movements, one at a time, and get the assessment. "
+                    "Red flags come first. Press h at a question to see why it is asked, b to go back; "
+                    "Ctrl-C offers to save the answers so far.",
+    )
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--for", dest="audience", choices=AUDIENCES, default=None,
+                   help="who the questions are worded for; also answers 'who is answering'. "
+                        "educator also shows each rule as it fires")
+    p.add_argument("--plain", action="store_true",
+                   help="numbered answers read line by line: no arrow keys, no colour "
+                        "(screen readers, piped answers)")
+    p.add_argument("--resume", metavar="FILE", default=None,
+                   help="continue an interview saved with Ctrl-C")
+
+
+def run(args: argparse.Namespace) -> int:
+    from triage.flow import Flow, words
+    from triage.interview import AnswerError, Interview, State
+
+    iv = Interview()
+    audience = getattr(args, "audience", None)
+    plain = getattr(args, "plain", False)
+    if not plain and not sys.stdin.isatty():
+        print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
+        return EXIT_USAGE
+    state = State()
+    resume = getattr(args, "resume", None)
+    if resume:
+        try:
+            state = State.from_json(read_input(resume), iv.kb, resume)
+        except AnswerError as exc:
+            raise InputProblem(str(exc)) from None
+    if audience:
+        state.audience = audience
+        respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
+        if respondent is not None and respondent.id not in state.answers:
+            state.answers[respondent.id] = audience  # preset: not in the order, so not "back"
+    if plain:
+        from triage.terminal import PlainIO
+
+        io = PlainIO(words(iv))
+    else:
+        from triage.terminal import KeysIO
+
+        io = KeysIO(words(iv))
+    return Flow(io, iv, state, educator=state.audience == "educator" or audience == "educator",
+                resumed_from=resume).run()

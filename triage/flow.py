@@ -1,0 +1,280 @@
+"""The interview at a terminal: welcome, red flags first, the adaptive questions, review, the
+result with "how", and the offer to save. A thin layer over :mod:`triage.interview` (which
+decides everything) and :mod:`triage.terminal` (which asks); words come from questions.yaml.
+
+Nothing is lost: Ctrl-C at any point offers to save the answers so far (owner-only, atomic),
+and a second Ctrl-C quits without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any, Optional, TextIO
+
+from triage.interview import Interview, State
+from triage.terminal import BACK, WHY, KeysIO, Option, PlainIO, Words
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+DONE = "__done__"
+ANSWERS_FILE = "dystonia-triage-answers.json"
+CASE_FILE = "dystonia-triage-case.json"
+REPORT_FILE = "dystonia-triage-report.md"
+
+
+def _wrap(text: str, first: str = "", rest: str = "") -> str:
+    return textwrap.fill(" ".join(text.split()), width=78, initial_indent=first, subsequent_indent=rest)
+
+
+def words(iv: Interview) -> Words:
+    t = iv.text
+    return Words(why=t.why, back=t.back, instruction=t.keys, several=t.several_instruction,
+                 several_empty=t.several_empty, number=t.number_prompt,
+                 number_invalid=t.number_invalid, none_conflict=t.several_none_conflict,
+                 several_plain=t.several_plain, choice_invalid=t.choice_invalid,
+                 yes=t.answer_yes, no=t.answer_no)
+
+
+class Flow:
+    """One interview. ``io`` is a :class:`KeysIO` or a :class:`PlainIO`."""
+
+    def __init__(self, io, iv: Interview, state: Optional[State] = None, *, educator: bool = False,
+                 err: TextIO = sys.stderr, folder: Path = Path("."), warm_up: bool = True,
+                 resumed_from: Optional[str] = None):
+        self.io = io
+        self.iv = iv
+        self.t = iv.text
+        self.state = state or State()
+        self.educator = educator
+        self.err = err
+        self.folder = folder
+        self.warm_up = warm_up
+        self.resumed_from = resumed_from
+        self.last = None  # the assessment after the last answer
+        self.emergency_shown: Optional[str] = None
+        self.section: Optional[str] = None
+        self.shown = None  # the assessment shown as the result
+        self.asked: list[str] = []  # question ids in the order they were put to the person
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> int:
+        try:
+            return self._run()
+        except KeyboardInterrupt:
+            return self._interrupted()
+        except EOFError:
+            print(self.t.end_of_input, file=self.err)
+            return EXIT_USAGE
+
+    def _run(self) -> int:
+        self.welcome()
+        if self.warm_up:
+            threading.Thread(target=self.iv.warm_up, daemon=True).start()
+        if self.state.answers:
+            self._after_answer()
+        if not self.questions():
+            return self.result()
+        while True:
+            choice = self.review()
+            if choice == DONE:
+                break
+            if self.ask(self.iv.by_id[choice]) is BACK:
+                continue  # back to the review
+            if not self._after_answer() or not self.questions():
+                break
+        return self.result()
+
+    def welcome(self) -> None:
+        say = self.io.say
+        say(self.t.title)
+        say("=" * len(self.t.title))
+        say(" ".join(self.t.welcome.split()))
+        say(" ".join(self.iv.kb.text.disclaimer.split()))
+        say()
+        say(" ".join(self.t.emergency_now.split()))
+        say()
+        keys = self.t.welcome_keys_plain if isinstance(self.io, PlainIO) else self.t.welcome_keys
+        say(" ".join(keys.split()))
+        if self.resumed_from:
+            say(self.t.resumed.format(path=self.resumed_from))
+        say()
+
+    def questions(self) -> bool:
+        """Ask until no question is left. False when the person chose to stop after an
+        emergency (go straight to the result)."""
+        while True:
+            q = self.iv.next_question(self.state)
+            if q is None:
+                return True
+            if self.ask(q) is BACK:
+                self.iv.back(self.state)
+                continue
+            if not self._after_answer():
+                return False
+
+    def ask(self, q) -> Any:
+        """Ask one question until it is answered (showing why on request); BACK goes back."""
+        if q.section != self.section:
+            self.section = q.section
+            title = next(s.title for s in self.iv.kb.sections if s.id == q.section)
+            self.io.say(f"-- {title} --")
+        self.asked.append(q.id)
+        while True:
+            value = self._prompt(q)
+            if value is WHY:
+                self.io.say(self.t.why_title + ":")
+                for line in self.iv.why(q, self.state):
+                    self.io.say("  " + line)
+                self.io.say()
+                continue
+            if value is BACK:
+                return BACK
+            self.iv.answer(self.state, q.id, value)
+            return value
+
+    def _prompt(self, q) -> Any:
+        message = self.iv.wording(q, self.state)
+        if q.help:
+            message += "\n  " + q.help
+        default = self.iv.default(self.state, q.id)
+        has_default = q.id in self.state.answers or q.id in self.state.previous
+        if q.kind == "number":
+            from triage.interview import number_bounds
+
+            low, high = number_bounds(q, self.iv.active(self.state.answers))
+            return self.io.number(message, low, high, q.optional, default)
+        if q.kind == "several_of":
+            options = [Option(c.label or c.id, c.id, c.description) for c in q.choices]
+            return self.io.checkbox(message, options, checked=default if has_default else None,
+                                    none_label=q.none)
+        if q.kind == "yes_no":
+            options = [Option(self.t.yes_no_label(code), code) for code in q.answer_ids()]
+        else:
+            options = [Option(c.label or c.id, c.id, c.description) for c in q.choices]
+        return self.io.select(message, options, default=default)
+
+    def _after_answer(self) -> bool:
+        """Show new rule firings (educators) and an emergency at once. False: stop here."""
+        case = self.iv.case(self.state.answers)
+        now = self.iv.assess(case)
+        if self.educator:
+            for line in self.iv.new_firings(self.last, now):
+                self.io.say("  " + line)
+        self.last = now
+        from triage import report
+
+        if report.is_emergency(now):
+            ranks = {c.id: c.rank for c in self.iv.kb.care_levels}
+            if self.emergency_shown is None or ranks[now.care_level] > ranks[self.emergency_shown]:
+                self.emergency_shown = now.care_level
+                return self.emergency(now)
+        return True
+
+    def emergency(self, a) -> bool:
+        say = self.io.say
+        bar = "!" * 78
+        say()
+        say(bar)
+        say(a.care_label.upper())
+        say(bar)
+        say(_wrap(a.care_action))
+        for f in a.red_flags:
+            say(_wrap(f"- {f.label}", "  ", "    "))
+        for rule_id in a.care_because:
+            rule = self.iv.engine.book.rule(rule_id)
+            if rule.layer == "care":
+                say(_wrap(f"({rule.explain})", "  ", "  "))
+        say(bar)
+        say()
+        return self.io.confirm(self.t.emergency_go_on, default=True)
+
+    # -- review ---------------------------------------------------------------------------------
+    def review(self) -> Any:
+        self.io.say()
+        self.io.say(f"-- {self.t.review_title} --")
+        self.section = None
+        options = [Option(f"{self.iv.wording(q, self.state)} {label}", q.id)
+                   for q, label in self.iv.review(self.state)]
+        options.append(Option(self.t.review_done, DONE))
+        return self.io.select(self.t.review_prompt, options, default=DONE, extras=False)
+
+    # -- result ---------------------------------------------------------------------------------
+    def result(self) -> int:
+        from triage import report
+
+        case = self.iv.case(self.state.answers)
+        a = self.iv.assess(case)
+        self.shown = a
+        self.io.say()
+        self.io.say(f"-- {self.t.result_title} --")
+        self.io.say(report.text(a).rstrip("\n"))
+        try:
+            self.how(a)
+            self.offer_save(case, a)
+        except EOFError:  # the result is on the screen: an input that ends here is no error
+            self.io.say()
+        self.io.say(self.t.goodbye)
+        return EXIT_OK
+
+    def how(self, a) -> None:
+        options = [Option(f"{a.care_label} ({a.care_level})", ("care", a.care_because))]
+        options += [Option(c.label, ("candidate", c.because)) for c in a.candidates]
+        options += [Option(f.label, ("finding", f.because)) for f in a.mimics + a.causes]
+        options.append(Option(self.t.how_done, DONE))
+        while True:
+            self.io.say()
+            choice = self.io.select(self.t.how_prompt, options, default=DONE, extras=False)
+            if choice == DONE:
+                return
+            found = self.iv.how(a, choice[1], self.state)
+            self.io.say(self.t.how_title + ":")
+            self.io.say("  " + self.t.how_answers)
+            for line in found["answers"]:
+                self.io.say("    - " + line)
+            self.io.say("  " + self.t.how_rules)
+            for line in found["rules"]:
+                self.io.say("    - " + line)
+
+    def offer_save(self, case: dict, a) -> None:
+        from triage import report
+        from triage.assessment import to_case
+
+        self.io.say()
+        self._save(self.t.save_case, CASE_FILE, json.dumps(case, indent=2, ensure_ascii=False) + "\n")
+        self._save(self.t.save_report, REPORT_FILE, report.markdown(a, to_case(case)))
+
+    def _save(self, question: str, default_name: str, text: str, default: bool = False) -> Optional[Path]:
+        from triage.files import save_text
+
+        if not self.io.confirm(question, default=default):
+            return None
+        while True:
+            name = self.io.text(self.t.file_name, default=str(self.folder / default_name)).strip()
+            if not name:
+                return None
+            try:
+                path = save_text(name, text)
+            except OSError as exc:
+                self.io.say(self.t.save_failed.format(path=name, reason=exc.strerror or exc))
+                continue
+            self.io.say(self.t.saved.format(path=path))
+            return path
+
+    # -- Ctrl-C ------------------------------------------------------------------------------
+    def _interrupted(self) -> int:
+        try:
+            self.io.say()
+            if self.state.answers:
+                case = self.iv.case(self.state.answers)
+                path = self._save(self.t.interrupted, ANSWERS_FILE,
+                                  self.state.to_json(self.iv.kb, case), default=True)
+                if path is not None:
+                    self.io.say(self.t.resume_hint.format(path=path))
+                    return EXIT_INTERRUPTED
+            self.io.say(self.t.quit)
+        except (KeyboardInterrupt, EOFError):
+            print("\n" + self.t.quit, file=self.err)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,485 @@
+"""The questionnaire's logic, without any terminal: given the answers so far, which question
+comes next, what case they make, why a question is asked and how a result was reached.
+
+Pure and testable: no input, no output, no questionary. The questions are data
+(``knowledge/questions.yaml``); which of them are asked is decided at run time from the rules:
+
+* a question is asked only when its condition on earlier answers holds, and
+* only when some answer to it could change the assessment given the answers so far
+  (a *counterfactual* check: the case is assessed with each possible answer and without one;
+  when no answer changes the care level, the candidates and their support, the causes, the
+  look-alikes, the warning signs or the next steps, the question is not asked). Answers no
+  rule reads are skipped without assessing anything. Questions marked ``always`` are always
+  asked (the file gives the reason).
+
+Because the next question is recomputed from all answers each time, a question skipped early
+is asked later if a later answer makes it matter. Building the engine is deferred until the
+first answer needs it, so the first question appears quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+from triage import questions as qmod
+from triage.questions import NO, UNSURE, YES, Question
+
+if TYPE_CHECKING:  # pragma: no cover
+    from triage.knowledge import KnowledgeBase
+    from triage.models import Assessment
+
+STATE_KIND = "dystonia-triage interview"
+STATE_VERSION = 1
+
+
+class AnswerError(ValueError):
+    """An answer a question does not accept; the message says what it accepts."""
+
+
+# --- the state of one interview ------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """The answers so far (question id -> answer), in the order they were given.
+
+    An answer is a choice id (one_of), a list of choice ids (several_of), ``yes``/``no``/
+    ``unsure`` (yes_no), or a whole number or ``None`` for "I don't know" (number)."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    audience: Optional[str] = None  # forced by --for; else the respondent's answer
+    previous: dict[str, Any] = field(default_factory=dict)  # answers taken back, as defaults
+
+    def to_json(self, kb: "KnowledgeBase", case: Optional[dict] = None) -> str:
+        doc = {"kind": STATE_KIND, "version": STATE_VERSION, "audience": self.audience,
+               "answers": {q: self.answers[q] for q in self.order if q in self.answers},
+               "preset": {q: v for q, v in self.answers.items() if q not in self.order}}
+        if case is not None:
+            doc["case"] = case
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, kb: "KnowledgeBase", name: str = "input") -> "State":
+        """Read a saved interview; every answer is checked against its question."""
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AnswerError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(doc, dict) or doc.get("kind") != STATE_KIND:
+            raise AnswerError(f"{name}: not a saved interview (expected \"kind\": \"{STATE_KIND}\")")
+        if doc.get("version") != STATE_VERSION:
+            raise AnswerError(f"{name}: version {doc.get('version')!r} is not supported (expected {STATE_VERSION})")
+        extra = set(doc) - {"kind", "version", "audience", "answers", "preset", "case"}
+        if extra:
+            raise AnswerError(f"{name}: unknown key {sorted(extra)[0]!r}")
+        audience = doc.get("audience")
+        if audience is not None and audience not in qmod.AUDIENCES:
+            raise AnswerError(f"{name}: audience: {audience!r} is not one of {', '.join(qmod.AUDIENCES)}")
+        state = cls(audience=audience)
+        known = {q.id: q for q in kb.questions}
+        for key in ("preset", "answers"):
+            part = doc.get(key) or {}
+            if not isinstance(part, dict):
+                raise AnswerError(f"{name}: {key}: expected an object of question id -> answer")
+            for qid, value in part.items():
+                q = known.get(qid)
+                if q is None:
+                    raise AnswerError(f"{name}: {key}.{qid}: unknown question; questions: {', '.join(known)}")
+                try:
+                    check_answer(q, value, state.answers)
+                except AnswerError as exc:
+                    raise AnswerError(f"{name}: {key}.{qid}: {exc}") from None
+                state.answers[qid] = value
+                if key == "answers":
+                    state.order.append(qid)
+        return state
+
+
+def check_answer(q: Question, value: Any, answers: dict) -> None:
+    """Raise :class:`AnswerError` unless ``value`` is an answer ``q`` accepts."""
+    if q.kind == "number":
+        if value is None:
+            if not q.optional:
+                raise AnswerError("an answer is needed")
+            return
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise AnswerError(f"expected a whole number, got {value!r}")
+        low, high = number_bounds(q, answers)
+        if not low <= value <= high:
+            raise AnswerError(f"{value} is outside {low} to {high}")
+        return
+    allowed = q.answer_ids()
+    if q.kind == "several_of":
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            raise AnswerError("expected a list of answer ids")
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise AnswerError(f"{bad[0]!r} is not an answer; answers: {', '.join(allowed)}")
+        return
+    if value not in allowed:
+        raise AnswerError(f"{value!r} is not an answer; answers: {', '.join(allowed)}")
+
+
+def number_bounds(q: Question, answers: dict) -> tuple[int, int]:
+    """The whole numbers a number question accepts, given the earlier answers."""
+    low, high = q.min or 0, q.max if q.max is not None else 0
+    if q.max_from is not None and isinstance(answers.get(q.max_from), int):
+        high = min(high, answers[q.max_from])
+    return low, high
+
+
+# --- the interview -------------------------------------------------------------------------
+
+
+def _case_key(case: dict) -> str:
+    return json.dumps(case, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=16384)
+def _assess_key(key: str) -> "Assessment":
+    from triage.assessment import assess
+
+    return assess(json.loads(key))
+
+
+@functools.lru_cache(maxsize=16384)
+def _facts_key(key: str) -> dict:
+    from triage import engine
+    from triage.assessment import case_facts, to_case
+
+    facts = engine.default().answer_facts(case_facts(to_case(json.loads(key))))
+    return {engine.fact_key(f): f for f in facts}
+
+
+class Interview:
+    """The questions of a knowledge base, and the rules that decide which to ask."""
+
+    def __init__(self, kb: Optional["KnowledgeBase"] = None):
+        if kb is None:
+            from triage import knowledge
+
+            kb = knowledge.default()
+        self.kb = kb
+        self.questions: list[Question] = list(kb.questions)
+        self.by_id = {q.id: q for q in self.questions}
+        self.text = kb.interview
+
+    # -- the engine, loaded on first use --------------------------------------------------
+    @functools.cached_property
+    def engine(self):
+        from triage import engine
+
+        return engine.default()
+
+    def warm_up(self) -> None:
+        """Build the engine now (for a background thread while the first question shows)."""
+        self.assess({"version": 1})
+
+    def assess(self, case: dict) -> "Assessment":
+        """The assessment of a case (cached: the same case is assessed once per process)."""
+        self.engine  # noqa: B018 - build the engine first (and only once)
+        return _assess_key(_case_key(case))
+
+    # -- which answers count ----------------------------------------------------------------
+    def active(self, answers: dict) -> dict:
+        """The answers of questions whose condition holds, in question order (an answer to a
+        question that no longer applies, after an earlier answer changed, does not count)."""
+        out: dict = {}
+        for q in self.questions:
+            if q.id in answers and q.applies(out):
+                out[q.id] = answers[q.id]
+        return out
+
+    def audience(self, state: State) -> Optional[str]:
+        if state.audience:
+            return state.audience
+        for q in self.questions:
+            if q.fills == "respondent" and q.id in state.answers:
+                return self._choice_ids(q, state.answers[q.id])[0]
+        return None
+
+    # -- the case ---------------------------------------------------------------------------
+    def _choice_ids(self, q: Question, value: Any) -> list[str]:
+        """The contract ids an answer puts in the case."""
+        if value is None:
+            return []
+        if q.kind == "yes_no":
+            return [q.value] if value == YES else []  # type: ignore[list-item]
+        codes = value if isinstance(value, list) else [value]
+        return [i for code in codes for i in q.choice(code).ids]
+
+    def case(self, answers: dict) -> dict:
+        """The contract case the answers make (``version`` 1; unanswered fields left out)."""
+        active = self.active(answers)
+        case: dict[str, Any] = {"version": 1}
+        lists: dict[str, list[str]] = {}
+        region_questions: list[Question] = []
+        for q in self.questions:
+            if q.id not in active:
+                continue
+            value = active[q.id]
+            if q.kind == "number":
+                if value is not None:
+                    case[q.fills] = value
+            elif q.fills in qmod.LIST_FIELDS:
+                if q.fills == "regions":
+                    region_questions.append(q)
+                items = lists.setdefault(q.fills, [])
+                items += [i for i in self._choice_ids(q, value) if i not in items]
+            else:
+                case[q.fills] = self._choice_ids(q, value)[0]
+        for name in qmod.LIST_FIELDS:
+            if name != "regions" and lists.get(name):
+                case[name] = lists[name]
+        if lists.get("regions"):
+            case["regions"] = self._regions(case, region_questions, active)
+        return case
+
+    def _regions(self, case: dict, region_questions: list[Question], active: dict) -> list[str]:
+        """Regions named in answers replace those the rules derive from the symptoms, so the
+        derived ones are kept, minus those an answer refines (a side-unknown arm that the
+        person placed on the left), plus those the answers name."""
+        derived = list(self.assess(case).regions)
+        replaced = {r for q in region_questions for r in q.replaces}
+        regions = [r for r in derived if r not in replaced]
+        for q in region_questions:
+            regions += [r for r in self._choice_ids(q, active[q.id]) if r not in regions]
+        order = self.kb.ids("regions")
+        return sorted(regions, key=order.index)
+
+    # -- which question next ----------------------------------------------------------------
+    def possible_answers(self, q: Question, answers: dict) -> list[Any]:
+        """Answers that stand for every way ``q`` can change the case: each choice on its own
+        (yes for yes_no, since no and not sure add nothing), and for numbers the bounds and
+        the numbers next to every threshold the rules compare against."""
+        if q.kind == "yes_no":
+            return [YES]
+        if q.kind == "one_of":
+            return [c.id for c in q.choices]
+        if q.kind == "several_of":
+            return [[c.id] for c in q.choices]
+        low, high = number_bounds(q, answers)
+        values = {low, high}
+        for t in self.thresholds:
+            values |= {t - 1, t, t + 1}
+        return sorted(v for v in values if low <= v <= high)
+
+    @functools.cached_property
+    def thresholds(self) -> list[int]:
+        """Every number the rules compare a fact with (settings resolved)."""
+        from triage.rulebook import NUMERIC
+
+        book = self.engine.book
+        found = {t.value for r in book.rules for p in r.when + r.unless for t in p.tests
+                 if t.op in NUMERIC and isinstance(t.value, (int, float)) and not isinstance(t.value, bool)}
+        return sorted(int(v) for v in found)
+
+    @staticmethod
+    def signature(a: "Assessment") -> tuple:
+        """What a person reads in an assessment (not the rule trace)."""
+        return (a.care_level, tuple((c.type, c.support) for c in a.candidates),
+                tuple(f.id for f in a.causes), tuple(f.id for f in a.mimics),
+                tuple(f.id for f in a.red_flags), tuple(s.id for s in a.next_steps))
+
+    def answer_facts(self, case: dict) -> dict[tuple, dict]:
+        """The answer facts of a case that some rule reads (keyed by identity)."""
+        self.engine  # noqa: B018
+        return dict(_facts_key(_case_key(case)))
+
+    def added_facts(self, q: Question, answers: dict) -> list[dict]:
+        """The facts some answer to ``q`` adds to the case that a rule reads."""
+        base_answers = {k: v for k, v in answers.items() if k != q.id}
+        base = self.answer_facts(self.case(base_answers))
+        out: dict[tuple, dict] = {}
+        for value in self.possible_answers(q, base_answers):
+            for key, fact in self.answer_facts(self.case({**base_answers, q.id: value})).items():
+                if key not in base:
+                    out.setdefault(key, fact)
+        return list(out.values())
+
+    def matters(self, q: Question, answers: dict) -> bool:
+        """Whether some answer to ``q`` could change the assessment, given ``answers`` and at
+        most one more answer to another unanswered question that fills the same case field
+        (an arm and a leg make hemidystonia only when both sides are known)."""
+        if q.always:
+            return True
+        base_answers = {k: v for k, v in answers.items() if k != q.id}
+        contexts: list[dict] = [{}]
+        for other in self.questions:
+            if other.id != q.id and other.fills == q.fills and other.id not in base_answers \
+                    and other.applies(base_answers):
+                contexts += [{other.id: v} for v in self.possible_answers(other, base_answers)]
+        for context in contexts:
+            if self._changes(q, {**base_answers, **context}):
+                return True
+        return False
+
+    def _changes(self, q: Question, base_answers: dict) -> bool:
+        base_case = self.case(base_answers)
+        base_facts = set(self.answer_facts(base_case))
+        base_sig = None
+        for value in self.possible_answers(q, base_answers):
+            case = self.case({**base_answers, q.id: value})
+            if set(self.answer_facts(case)) == base_facts:
+                continue  # this answer adds nothing any rule reads
+            if base_sig is None:
+                base_sig = self.signature(self.assess(base_case))
+            if self.signature(self.assess(case)) != base_sig:
+                return True
+        return False
+
+    def next_question(self, state: State) -> Optional[Question]:
+        """The first question, in the file's order, that is unanswered, whose condition holds
+        and whose answer could change the result; ``None`` when the interview is complete."""
+        active = self.active(state.answers)
+        for q in self.questions:
+            if q.id in state.answers or not q.applies(active):
+                continue
+            if self.matters(q, active):
+                return q
+        return None
+
+    def skipped(self, state: State) -> list[Question]:
+        """Questions that apply but were not asked, because no answer could change the result."""
+        active = self.active(state.answers)
+        return [q for q in self.questions if q.id not in state.answers and q.applies(active)]
+
+    # -- changing the state -------------------------------------------------------------------
+    def answer(self, state: State, qid: str, value: Any) -> None:
+        """Record an answer (checked); answers that it makes impossible are taken back."""
+        q = self.by_id[qid]
+        check_answer(q, value, state.answers)
+        state.answers[qid] = value
+        state.previous.pop(qid, None)
+        if qid not in state.order:
+            state.order.append(qid)
+        for other in list(state.answers):
+            if other == qid:
+                continue
+            try:
+                check_answer(self.by_id[other], state.answers[other], state.answers)
+            except AnswerError:
+                self.take_back(state, other)
+
+    def take_back(self, state: State, qid: str) -> None:
+        if qid in state.answers:
+            state.previous[qid] = state.answers.pop(qid)
+        if qid in state.order:
+            state.order.remove(qid)
+
+    def back(self, state: State) -> Optional[str]:
+        """Take back the last answer; returns its question id (``None`` at the start)."""
+        if not state.order:
+            return None
+        qid = state.order[-1]
+        self.take_back(state, qid)
+        return qid
+
+    def default(self, state: State, qid: str) -> Any:
+        """The answer to offer first: the current one, or one taken back."""
+        return state.answers.get(qid, state.previous.get(qid))
+
+    # -- words ----------------------------------------------------------------------------------
+    def wording(self, q: Question, state: State) -> str:
+        return q.ask.for_(self.audience(state))
+
+    def answer_label(self, q: Question, value: Any) -> str:
+        if q.kind == "number":
+            return self.text.dont_know if value is None else f"{value}" + (f" {q.unit}" if q.unit else "")
+        if q.kind == "yes_no":
+            return self.text.yes_no_label(value)
+        if isinstance(value, list):
+            return ", ".join(q.choice(v).label or v for v in value) if value else (q.none or "")
+        return q.choice(value).label or value
+
+    def review(self, state: State) -> list[tuple[Question, str]]:
+        """The answers that count, in question order, with their words."""
+        active = self.active(state.answers)
+        return [(q, self.answer_label(q, active[q.id])) for q in self.questions if q.id in active]
+
+    def _describe_conclusion(self, conclusion) -> str:
+        book = self.engine.book
+        spec = book.facts[conclusion.fact]
+        about = spec.about.rstrip(".")
+        value = dict(conclusion.attrs).get("v")
+        if isinstance(value, str) and spec.values and spec.values in _LABELLED:
+            item = self.kb.by_id(spec.values).get(value)
+            if item is not None:
+                words = getattr(item, "label", None) or getattr(item, "text", "").split(". ")[0]
+                return f"{about}: {words}"
+        return about
+
+    def why(self, q: Question, state: State) -> list[str]:
+        """Why ``q`` is asked: the rules that read its answer and what they can conclude."""
+        lines: list[str] = []
+        if q.always:
+            lines.append(self.text.why_always.format(reason=q.always))
+        if q.help:
+            lines.append(q.help)
+        active = self.active(state.answers)
+        facts = self.added_facts(q, active)
+        book = self.engine.book
+        seen: list[str] = []
+        for rule in book.rules:
+            if any(p.accepts(f) for f in facts for p in rule.when):
+                seen.append(rule.id)
+                lines.append(self.text.why_rule.format(rule=rule.id, explain=rule.explain))
+                concl = list(dict.fromkeys(self._describe_conclusion(c) for c in rule.then))
+                lines.append("  " + self.text.why_concludes.format(facts="; ".join(concl)))
+            elif any(p.accepts(f) for f in facts for p in rule.unless):
+                seen.append(rule.id)
+                lines.append(self.text.why_blocks.format(rule=rule.id, explain=rule.explain))
+        if not seen and not q.always:
+            lines.append(self.text.why_none)
+        return lines
+
+    def how(self, assessment: "Assessment", rule_ids: Iterable[str], state: State) -> dict[str, list[str]]:
+        """How a result was reached: the rules behind it and the answers they matched."""
+        rule_ids = list(rule_ids)
+        book = self.engine.book
+        rules = [f"{r}: {book.rule(r).explain}" for r in rule_ids]
+        from_case = {name: spec.from_case for name, spec in book.facts.items() if spec.from_case}
+        active = self.active(state.answers)
+        answers: list[str] = []
+        for entry in assessment.trace:
+            if entry.rule not in rule_ids:
+                continue
+            for fact in entry.matched.values():
+                field_name = from_case.get(fact.get("t", ""))
+                if field_name is None:
+                    continue
+                for q in self.questions:
+                    if q.fills != field_name or q.id not in active:
+                        continue
+                    value = active[q.id]
+                    if q.kind == "number" and value == fact.get("v") or \
+                            q.kind != "number" and fact.get("v") in self._choice_ids(q, value):
+                        line = f"{self.wording(q, state)} {self.answer_label(q, value)}"
+                        if line not in answers:
+                            answers.append(line)
+        return {"rules": rules, "answers": answers}
+
+    def new_firings(self, before: Optional["Assessment"], after: "Assessment") -> list[str]:
+        """The rules that fire after an answer that did not fire before (for educators)."""
+        def key(e) -> str:
+            return e.rule + json.dumps(e.matched, sort_keys=True)
+
+        old = {key(e) for e in before.trace} if before else set()
+        out = []
+        for e in after.trace:
+            if key(e) not in old:
+                line = self.text.firing.format(rule=e.rule, explain=e.explain)
+                if line not in out:
+                    out.append(line)
+        return out
+
+
+# the knowledge tables whose items a conclusion's value can be described by
+_LABELLED = {"types", "mimics", "causes", "care_levels", "next_steps", "regions"}
+
+
+__all__ = ["Interview", "State", "AnswerError", "check_answer", "number_bounds", "YES", "NO", "UNSURE"]

@@ -1,0 +1,275 @@
+"""Two ways to ask a question at a terminal, with the same small interface:
+
+* :class:`KeysIO` — questionary (arrow keys, space to tick, ``h`` for why, ``b`` for back);
+* :class:`PlainIO` — numbered answers read line by line: no arrow keys, no colour, works with
+  a screen reader and with piped answers.
+
+Each prompt returns the answer, or :data:`WHY` / :data:`BACK`. Ctrl-C raises
+``KeyboardInterrupt`` and the end of the input raises ``EOFError``; the flow handles both.
+Nothing here knows about dystonia: the words come from the caller.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, TextIO
+
+
+class _Sentinel:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+WHY = _Sentinel("WHY")
+BACK = _Sentinel("BACK")
+NONE = _Sentinel("NONE")  # the "none of these" answer of a checklist
+
+
+@dataclass
+class Option:
+    label: str
+    value: Any
+    description: Optional[str] = None
+
+
+@dataclass
+class Words:
+    """The few words the prompts themselves show (from questions.yaml's ``interview``)."""
+
+    why: str
+    back: str
+    instruction: str  # keys for a single choice
+    several: str  # keys for a checklist
+    several_empty: str  # tick at least one answer, or "{none}"
+    number: str  # the hint under a number question, with {min} and {max}
+    number_invalid: str
+    none_conflict: str  # "{none}" cannot be ticked with other answers
+    several_plain: str
+    choice_invalid: str
+    yes: str
+    no: str
+
+
+class KeysIO:
+    """Questions with questionary. ``input``/``output`` let tests drive it with a pipe."""
+
+    def __init__(self, words: Words, *, out: TextIO = sys.stdout, input=None, output=None):
+        self.words = words
+        self.out = out
+        self._io = {k: v for k, v in (("input", input), ("output", output)) if v is not None}
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    @staticmethod
+    def _keys(extra: bool):
+        from prompt_toolkit.key_binding import KeyBindings
+
+        kb = KeyBindings()
+        if extra:
+            @kb.add("h")
+            def _why(event) -> None:
+                event.app.exit(result=WHY)
+
+            @kb.add("b")
+            def _back(event) -> None:
+                event.app.exit(result=BACK)
+
+        return kb
+
+    def _ask(self, question, extra: bool = True):
+        from prompt_toolkit.key_binding import merge_key_bindings
+
+        app = question.application
+        app.key_bindings = merge_key_bindings([app.key_bindings, self._keys(extra)])
+        return question.unsafe_ask()
+
+    def select(self, message: str, options: Sequence[Option], default: Any = None,
+               extras: bool = True, instruction: Optional[str] = None) -> Any:
+        import questionary
+
+        choices: list = [questionary.Choice(o.label, value=o.value, description=o.description)
+                         for o in options]
+        if extras:
+            choices += [questionary.Separator(),
+                        questionary.Choice(self.words.why, value=WHY),
+                        questionary.Choice(self.words.back, value=BACK)]
+        values = [o.value for o in options]
+        q = questionary.select(message, choices=choices,
+                               default=default if default in values else None,
+                               instruction=instruction or (self.words.instruction if extras else " "),
+                               **self._io)
+        return self._ask(q, extras)
+
+    def checkbox(self, message: str, options: Sequence[Option], checked: Optional[Sequence[Any]] = None,
+                 none_label: Optional[str] = None) -> Any:
+        """Tick several; ``checked`` is the earlier answer (``[]`` ticks "none"), ``None`` if
+        there was none."""
+        import questionary
+
+        choices = [questionary.Choice(o.label, value=o.value, description=o.description,
+                                      checked=o.value in (checked or ())) for o in options]
+        if none_label:
+            choices.append(questionary.Choice(none_label, value=NONE,
+                                              checked=checked is not None and not checked))
+
+        def validate(values: list) -> Any:
+            if NONE in values and len(values) > 1:
+                return self.words.none_conflict.format(none=none_label)
+            if none_label and not values:
+                return self.words.several_empty.format(none=none_label)
+            return True
+
+        q = questionary.checkbox(message, choices=choices, validate=validate,
+                                 instruction=self.words.several, **self._io)
+        result = self._ask(q)
+        if result in (WHY, BACK):
+            return result
+        return [v for v in result if v is not NONE]
+
+    def number(self, message: str, low: int, high: int, optional: bool, default: Optional[int] = None) -> Any:
+        import questionary
+
+        def validate(text: str) -> Any:
+            return _parse_number(text, low, high, optional) is not _INVALID or \
+                self.words.number_invalid.format(min=low, max=high)
+
+        q = questionary.text(message, default="" if default is None else str(default),
+                             validate=validate, instruction=self.words.number.format(min=low, max=high),
+                             **self._io)
+        result = self._ask(q)
+        if result in (WHY, BACK):
+            return result
+        return _parse_number(result, low, high, optional)
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        return self.select(message, [Option(self.words.yes, True), Option(self.words.no, False)],
+                           default=default, extras=False)
+
+    def text(self, message: str, default: str = "") -> str:
+        import questionary
+
+        q = questionary.text(message, default=default, **self._io)
+        return self._ask(q, extra=False)
+
+
+_INVALID = object()
+
+
+def _parse_number(text: str, low: int, high: int, optional: bool) -> Any:
+    text = text.strip()
+    if not text:
+        return None if optional else _INVALID
+    if not re.fullmatch(r"\d{1,3}", text):
+        return _INVALID
+    value = int(text)
+    return value if low <= value <= high else _INVALID
+
+
+class PlainIO:
+    """Numbered answers read line by line from ``inp``; ``h`` why, ``b`` back, ``q`` stop."""
+
+    def __init__(self, words: Words, *, inp: TextIO = sys.stdin, out: TextIO = sys.stdout):
+        self.words = words
+        self.inp = inp
+        self.out = out
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def _line(self) -> str:
+        self.out.write("> ")
+        self.out.flush()
+        line = self.inp.readline()
+        if not line:
+            self.say()
+            raise EOFError
+        line = line.strip()
+        if not self.inp.isatty():
+            self.say(line)  # echo piped answers, so a transcript reads like a conversation
+        if line.lower() == "q":
+            raise KeyboardInterrupt
+        return line
+
+    def _special(self, line: str, extras: bool) -> Any:
+        if extras and line.lower() == "h":
+            return WHY
+        if extras and line.lower() == "b":
+            return BACK
+        return None
+
+    def _list(self, message: str, options: Sequence[Option], extras: bool, marks: Sequence[bool] = ()) -> None:
+        self.say(message)
+        for i, o in enumerate(options, 1):
+            mark = ""
+            if marks:
+                mark = "[x] " if marks[i - 1] else "[ ] "
+            self.say(f"  {i}. {mark}{o.label}")
+            if o.description:
+                self.say(f"     {' '.join(o.description.split())}")
+        if extras:
+            self.say(f"  h. {self.words.why}   b. {self.words.back}")
+
+    def select(self, message: str, options: Sequence[Option], default: Any = None,
+               extras: bool = True, instruction: Optional[str] = None) -> Any:
+        values = [o.value for o in options]
+        self._list(message, options, extras)
+        while True:
+            line = self._line()
+            special = self._special(line, extras)
+            if special is not None:
+                return special
+            if not line and default in values:
+                return default
+            if line.isdigit() and 1 <= int(line) <= len(options):
+                return options[int(line) - 1].value
+            self.say(self.words.choice_invalid)
+
+    def checkbox(self, message: str, options: Sequence[Option], checked: Optional[Sequence[Any]] = None,
+                 none_label: Optional[str] = None) -> Any:
+        opts = list(options) + ([Option(none_label, NONE)] if none_label else [])
+        marks = [o.value in checked if o.value is not NONE else not checked for o in opts] if checked is not None else []
+        self._list(message, opts, True, marks)
+        self.say(self.words.several_plain)
+        while True:
+            line = self._line()
+            special = self._special(line, True)
+            if special is not None:
+                return special
+            parts = [p for p in re.split(r"[\s,;]+", line) if p]
+            if not parts and checked is not None:
+                return list(checked)
+            if parts and all(p.isdigit() and 1 <= int(p) <= len(opts) for p in parts):
+                values = list(dict.fromkeys(opts[int(p) - 1].value for p in parts))
+                if NONE in values and len(values) > 1:
+                    self.say(self.words.none_conflict.format(none=none_label))
+                    continue
+                return [v for v in values if v is not NONE]
+            self.say(self.words.choice_invalid)
+
+    def number(self, message: str, low: int, high: int, optional: bool, default: Optional[int] = None) -> Any:
+        self.say(message)
+        self.say(f"  {self.words.number.format(min=low, max=high)}")
+        while True:
+            line = self._line()
+            special = self._special(line, True)
+            if special is not None:
+                return special
+            value = _parse_number(line, low, high, optional)
+            if value is not _INVALID:
+                return value
+            self.say(self.words.number_invalid.format(min=low, max=high))
+
+    def confirm(self, message: str, default: bool = True) -> bool:
+        return self.select(message, [Option(self.words.yes, True), Option(self.words.no, False)],
+                           default=default, extras=False)
+
+    def text(self, message: str, default: str = "") -> str:
+        self.say(f"{message} [{default}]" if default else message)
+        line = self._line()
+        return line or default

@@ -1,0 +1,144 @@
+"""The interview as a user runs it: the installed command in a real pseudo-terminal, piped
+answers with --plain, and the refusal to read keystrokes from a pipe."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+PLAIN_BLEPHAROSPASM = "\n".join([
+    "9",    # warning signs: none of these
+    "1",    # answering about myself
+    "61",   # age
+    "8",    # symptoms: blinking
+    "58",   # age at onset
+    "10",   # no other part
+    "1",    # sensory trick: yes
+    "2",    # one side of the face: no
+    "2",    # urge to move: no
+    "1",    # onset: gradual
+    "1",    # dopamine blocker: no
+    "5",    # history: none of these
+    "",     # review: show the result
+    "",     # how: finish
+    "1",    # save the case: yes
+    "",     # the file name offered
+    "1",    # save the report: yes
+    "",     # the file name offered
+]) + "\n"
+
+
+def test_not_a_terminal_says_so_and_points_to_assess_and_plain():
+    for args in ([], ["interview"]):
+        result = run_cli(*args, input="9\n1\n")
+        assert result.returncode == 2
+        assert "needs a terminal" in result.stderr
+        assert "dystonia-triage assess" in result.stderr and "--plain" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_plain_with_piped_answers_gives_the_assessment_and_saves_both_files(tmp_path):
+    result = run_cli("interview", "--plain", input=PLAIN_BLEPHAROSPASM, cwd=tmp_path,
+                     env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b[" not in out  # no colour, no cursor movement
+    assert out.index("call emergency services now") < out.index("-- Warning signs --")
+    assert "CARE LEVEL: BOOK A NEUROLOGIST (routine)" in out
+    assert "1. Blepharospasm (focal dystonia of the eyelids)" in out
+    assert "may fit the pattern of (strong match)" in out
+    case = tmp_path / "dystonia-triage-case.json"
+    report = tmp_path / "dystonia-triage-report.md"
+    assert stat.S_IMODE(os.stat(case).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+    assert "Blepharospasm" in report.read_text()
+    again = run_cli("assess", str(case), cwd=tmp_path,
+                    env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert again.returncode == 0
+    assert again.stdout.strip() in out
+
+
+def test_plain_input_that_ends_early_exits_2_without_a_traceback():
+    result = run_cli("interview", "--plain", input="9\n1\n")
+    assert result.returncode == 2
+    assert "ended before the questionnaire was finished" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_resume_file_is_refused_naming_the_problem(tmp_path):
+    bad = tmp_path / "answers.json"
+    bad.write_text('{"kind": "dystonia-triage interview", "version": 1, "answers": {"age": 300}}')
+    result = run_cli("interview", "--plain", "--resume", str(bad), input="")
+    assert result.returncode == 2
+    assert "answers.age: 300 is outside 0 to 120" in result.stderr
+    result = run_cli("interview", "--plain", "--resume", str(tmp_path / "missing.json"), input="")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_help_lists_the_interview_first():
+    result = run_cli("--help")
+    assert result.stdout.index("interview") < result.stdout.index("assess")
+
+
+# --- a real pseudo-terminal ------------------------------------------------------------------
+
+DOWN, UP, ENTER, SPACE = "\x1b[B", "\x1b[A", "\r", " "
+
+
+def installed_command() -> str:
+    path = Path(sys.executable).parent / "dystonia-triage"
+    if not path.exists():
+        pytest.skip("the console script is not installed in this environment")
+    return str(path)
+
+
+def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_report(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(installed_command(), [], cwd=str(tmp_path), env=env, encoding="utf-8",
+                          dimensions=(50, 120), timeout=30)
+    try:
+        steps = [
+            ("Is any of these happening now", DOWN * 8 + SPACE + ENTER),  # none of these
+            ("Who is answering", ENTER),                               # myself
+            ("How old are you", "61" + ENTER),
+            ("Which of these do you notice", DOWN * 7 + SPACE + ENTER),  # blinking
+            ("when the movements began", "58" + ENTER),
+            ("any other part of your body", DOWN * 9 + SPACE + ENTER),  # no other part
+            ("lightly touching a spot", "h"),                         # why?
+            ("Why this question is asked", ""),
+            ("lightly touching a spot", ENTER),                       # yes
+            ("one side of your face", DOWN + ENTER),                  # no
+            ("urge just before the movement", DOWN + ENTER),          # no
+            ("How did the movements begin", ENTER),                   # gradually
+            ("medicine for psychosis", ENTER),                        # no
+            ("Does any of these apply to you", DOWN * 4 + SPACE + ENTER),  # none of these
+            ("Check your answers", ENTER),                            # show the result
+            ("CARE LEVEL: BOOK A NEUROLOGIST", ""),
+            ("Blepharospasm", ""),
+            ("Only a neurologist can diagnose", ""),
+            ("see how it was reached", ENTER),                        # finish
+            ("Save the answers to a file", ENTER),                    # no
+            ("Save the report to a file", UP + ENTER),                # yes
+            ("File name", ENTER),                                     # the name offered
+            ("Saved:", ""),
+        ]
+        for text, keys in steps:
+            child.expect_exact(text)
+            if keys:
+                child.send(keys)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    report = tmp_path / "dystonia-triage-report.md"
+    assert "Blepharospasm" in report.read_text()
+    assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+    assert not (tmp_path / "dystonia-triage-case.json").exists()

@@ -1,0 +1,90 @@
+"""Property: for paths through the questionnaire (random answers, going back, changing an
+answer at the review), the case it saves validates against the contract, and ``assess`` of
+that case equals the result the questionnaire showed."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.interview_keys import KB
+from triage import assess, report
+from triage.flow import CASE_FILE, DONE, Flow
+from triage.interview import Interview
+from triage.models import Case
+from triage.terminal import BACK
+
+TEXT = KB.interview
+
+
+class DrawIO:
+    """Answers every prompt with a value drawn by hypothesis."""
+
+    def __init__(self, data):
+        self.data = data
+        self.lines: list[str] = []
+        self.backs = 0
+        self.changes = 0
+
+    def say(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def _back(self) -> bool:
+        if self.backs < 2 and self.data.draw(st.integers(0, 9), label="back?") == 0:
+            self.backs += 1
+            return True
+        return False
+
+    def select(self, message, options, default=None, extras=True, instruction=None):
+        if message == TEXT.review_prompt:
+            if self.changes < 1 and self.data.draw(st.booleans(), label="change?"):
+                self.changes += 1
+                return self.data.draw(st.sampled_from([o.value for o in options if o.value != DONE]))
+            return DONE
+        if message == TEXT.how_prompt:
+            return DONE
+        if extras and self._back():
+            return BACK
+        return self.data.draw(st.sampled_from([o.value for o in options]), label=message[:30])
+
+    def checkbox(self, message, options, checked=None, none_label=None):
+        if self._back():
+            return BACK
+        return self.data.draw(st.lists(st.sampled_from([o.value for o in options]), max_size=3, unique=True),
+                              label=message[:30])
+
+    def number(self, message, low, high, optional, default=None):
+        if self._back():
+            return BACK
+        values = st.integers(low, high)
+        return self.data.draw(st.none() | values if optional else values, label=message[:30])
+
+    def confirm(self, message, default=True):
+        if message == TEXT.save_case:
+            return True
+        if message == TEXT.save_report:
+            return False
+        return self.data.draw(st.booleans(), label="go on after the emergency?")
+
+    def text(self, message, default=""):
+        return default
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_saved_case_is_valid_and_assesses_to_what_was_shown(data):
+    io = DrawIO(data)
+    with tempfile.TemporaryDirectory() as folder:
+        flow = Flow(io, Interview(KB), folder=Path(folder), warm_up=False)
+        assert flow.run() == 0
+        saved = json.loads((Path(folder) / CASE_FILE).read_text())
+    Case.model_validate(saved)  # the contract
+    again = assess(saved)
+    assert again == flow.shown
+    shown = "\n".join(io.lines)
+    assert report.text(again).rstrip("\n") in shown
+    assert len(flow.asked) <= len(KB.questions) + io.backs + io.changes

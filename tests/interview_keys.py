@@ -37,14 +37,15 @@ def pick(index: int, start: int = 0) -> str:
     return (Keys.DOWN * (index - start) if index >= start else Keys.UP * (start - index)) + Keys.ENTER
 
 
-def answer(qid: str, value: Any, *, previous: Any = None) -> str:
+def answer(qid: str, value: Any, *, previous: Any = None, offered: Optional[list[str]] = None) -> str:
     """The keys that give ``value`` to question ``qid`` (a choice id, a list of choice ids,
     yes / no / unsure, or a number; ``None`` for "none of these" or "I don't know").
-    ``previous`` is the answer the prompt starts from (when changing an answer)."""
+    ``previous`` is the answer the prompt starts from (when changing an answer); ``offered``
+    the choices on the screen (default: all)."""
     q = KB.question(qid)
     if q.kind == "number":
         return Keys.CLEAR_LINE + ("" if value is None else str(value)) + Keys.ENTER
-    codes = q.answer_ids()
+    codes = offered if offered is not None else q.answer_ids()
     if q.kind == "several_of":
         wanted = [codes.index(v) for v in (value or [])] or [len(codes)]  # none of these: last
         old = [codes.index(v) for v in (previous or [])] if previous is not None else []
@@ -106,20 +107,38 @@ def default_answer(qid: str) -> Any:
     return codes[0]
 
 
-def path(script: dict, audience: Optional[str] = None) -> list[tuple[str, Any]]:
-    """The questions the interview asks for ``script`` and the answers given, in order
-    (computed with the library, so a UI test can send the right keys)."""
+@dataclass
+class Step:
+    qid: str
+    value: Any
+    offered: list[str]  # the choices on the screen
+
+    def keys(self) -> str:
+        return answer(self.qid, self.value, offered=self.offered)
+
+
+def path(script: dict, audience: Optional[str] = None) -> list[Step]:
+    """The questions the interview asks for ``script``, the choices it offers and the
+    answers given, in order (computed with the library, so a UI test can send the right
+    keys). Choices a script ticks that are not offered are left out."""
     iv = Interview(KB)
     state = State(audience=audience)
     if audience:
         state.answers["respondent"] = audience
     steps = []
     while (q := iv.next_question(state)) is not None:
+        offered = [c.id for c in iv.offered(q, state)] if q.kind != "yes_no" else q.answer_ids()
         value = script.get(q.id, default_answer(q.id))
-        steps.append((q.id, value))
+        if q.kind == "several_of":
+            value = [v for v in value if v in offered]
+        steps.append(Step(q.id, value, offered))
         iv.answer(state, q.id, value)
     return steps
 
 
+def asked(script: dict) -> list[str]:
+    return [s.qid for s in path(script)]
+
+
 def keys_for(script: dict, audience: Optional[str] = None) -> list[str]:
-    return [answer(qid, value) for qid, value in path(script, audience)]
+    return [s.keys() for s in path(script, audience)]

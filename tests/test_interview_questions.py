@@ -36,6 +36,7 @@ def test_red_flags_are_asked_first_and_the_contract_lists_are_all_offered():
     assert offered["red_flags"] == set(kb.ids("red_flags"))
     assert offered["symptoms"] == set(kb.ids("symptoms"))
     assert offered["features"] == {f.id for f in kb.features}
+    assert offered["regions"] >= {r.id for r in kb.regions if r.side or not r.limb}
     assert offered["history"] == {h.id for h in kb.history}
     for field in ("respondent", "onset", "course", "dopamine_blocker"):
         assert offered[field] == {c.id for c in getattr(kb.case, field)}
@@ -56,7 +57,7 @@ def test_every_question_has_words_for_every_audience():
     for q in kb.questions:
         words = {a: q.ask.for_(a) for a in ("self", "caregiver", "clinician", "educator")}
         assert all(words.values()), q.id
-    assert "you" in kb.question("sensory_trick").ask.for_("self")
+    assert "you" in kb.question("details").ask.for_("self")
     assert "patient" in kb.question("age").ask.for_("clinician")
 
 
@@ -64,7 +65,10 @@ def test_every_question_has_words_for_every_audience():
     ("fills: symptoms\n", "fills: symptom\n", "questions.3 (symptoms).fills: 'symptom' is not a case field"),
     ("- {id: eye_blinking}", "- {id: eye_blink}", "choices.7.sets: 'eye_blink' is not a known symptoms id"),
     ("sets: [upper_limb_left]}", "sets: [left_arm]}", "(hand_side).choices.0.sets: 'left_arm' is not a known regions id"),
-    ("value: sensory_trick", "value: sensory_tricks", "(sensory_trick).value: 'sensory_tricks' is not a known features id"),
+    ("      - id: sensory_trick\n", "      - id: sensory_tricks\n", "(details).choices.0.sets: 'sensory_tricks' is not a known features id"),
+    ("kind: several_of\n    when: {question: symptoms, answered: true}\n    ask:\n      self: Which of these fit",
+     "kind: yes_no\n    when: {question: symptoms, answered: true}\n    ask:\n      self: Which of these fit",
+     "(details).value: a yes_no question names the id a yes adds"),
     ("when: {question: symptoms, any_of: [hand_difficulty]}",
      "when: {question: symptoms, any_of: [hand_problem]}", "'hand_problem' is not an answer of 'symptoms'"),
     ("when: {question: symptoms, any_of: [hand_difficulty]}",
@@ -73,7 +77,11 @@ def test_every_question_has_words_for_every_audience():
     ("    min: 0\n    max: 120\n    optional: true\n\n  - id: symptoms",
      "    min: 0\n    max: 130\n    optional: true\n\n  - id: symptoms", "(age).min/max"),
     ("section: details\n    fills: onset", "section: detail\n    fills: onset", "(onset).section: unknown section 'detail'"),
-    ("kind: yes_no\n    value: urge_to_move", "kind: number\n    value: urge_to_move", "(urge_to_move).kind: a number question cannot fill 'features'"),
+    ("    when: {question: symptoms, answered: true}\n    ask:\n      self: How did",
+     "    when: {question: symptoms, at_least: 3}\n    ask:\n      self: How did",
+     "(onset).when.0: at_least / at_most need a number question, 'symptoms' is several_of"),
+    ("section: history\n    fills: history\n    kind: several_of", "section: history\n    fills: history\n    kind: number",
+     "(history).kind: a number question cannot fill 'history'"),
     ("      anyone: Is any of these", "      nobody: Is any of these", "questions.0.ask.nobody: Extra inputs are not permitted"),
     ("  - {id: recent}\n", "  - {id: recent, sets: [recent, none]}\n", "(dopamine_blocker).choices.1.sets: 'dopamine_blocker' takes one value"),
     ("  answer_yes: \"Yes\"\n", "", "interview.answer_yes: Field required"),

@@ -71,8 +71,8 @@ class Flow:
 
     def _run(self) -> int:
         self.welcome()
-        if self.warm_up:
-            threading.Thread(target=self.iv.warm_up, daemon=True).start()
+        if self.warm_up:  # build the rules engine while the first question is on the screen
+            self.io.when_shown = lambda: threading.Thread(target=self.iv.warm_up, daemon=True).start()
         if self.state.answers:
             self._after_answer()
         if not self.questions():
@@ -147,7 +147,7 @@ class Flow:
             low, high = number_bounds(q, self.iv.active(self.state.answers))
             return self.io.number(message, low, high, q.optional, default)
         if q.kind == "several_of":
-            options = [Option(c.label or c.id, c.id, c.description) for c in q.choices]
+            options = [Option(c.label or c.id, c.id, c.description) for c in self.iv.offered(q, self.state)]
             return self.io.checkbox(message, options, checked=default if has_default else None,
                                     none_label=q.none)
         if q.kind == "yes_no":

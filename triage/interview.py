@@ -301,36 +301,57 @@ class Interview:
                     out.setdefault(key, fact)
         return list(out.values())
 
-    def matters(self, q: Question, answers: dict) -> bool:
-        """Whether some answer to ``q`` could change the assessment, given ``answers`` and at
-        most one more answer to another unanswered question that fills the same case field
-        (an arm and a leg make hemidystonia only when both sides are known)."""
-        if q.always:
-            return True
-        base_answers = {k: v for k, v in answers.items() if k != q.id}
+    def _contexts(self, q: Question, base_answers: dict) -> list[dict]:
+        """The answers to weigh ``q`` against: none, or one answer to another unanswered
+        question that fills the same case field (an arm and a leg make hemidystonia only
+        when both sides are known)."""
         contexts: list[dict] = [{}]
         for other in self.questions:
             if other.id != q.id and other.fills == q.fills and other.id not in base_answers \
                     and other.applies(base_answers):
                 contexts += [{other.id: v} for v in self.possible_answers(other, base_answers)]
-        for context in contexts:
-            if self._changes(q, {**base_answers, **context}):
-                return True
-        return False
+        return contexts
 
-    def _changes(self, q: Question, base_answers: dict) -> bool:
-        base_case = self.case(base_answers)
-        base_facts = set(self.answer_facts(base_case))
-        base_sig = None
-        for value in self.possible_answers(q, base_answers):
-            case = self.case({**base_answers, q.id: value})
-            if set(self.answer_facts(case)) == base_facts:
-                continue  # this answer adds nothing any rule reads
-            if base_sig is None:
-                base_sig = self.signature(self.assess(base_case))
-            if self.signature(self.assess(case)) != base_sig:
-                return True
-        return False
+    def _changing(self, q: Question, answers: dict, values: list, first: bool) -> list:
+        """The answers among ``values`` that change the assessment, in some context; with
+        ``first``, stop at the first one found."""
+        base_answers = {k: v for k, v in answers.items() if k != q.id}
+        found: list = []
+        for context in self._contexts(q, base_answers):
+            ctx = {**base_answers, **context}
+            base_case = self.case(ctx)
+            base_facts = set(self.answer_facts(base_case))
+            base_sig = None
+            for value in values:
+                if value in found:
+                    continue
+                case = self.case({**ctx, q.id: value})
+                if set(self.answer_facts(case)) == base_facts:
+                    continue  # this answer adds nothing any rule reads
+                if base_sig is None:
+                    base_sig = self.signature(self.assess(base_case))
+                if self.signature(self.assess(case)) != base_sig:
+                    found.append(value)
+                    if first:
+                        return found
+        return found
+
+    def matters(self, q: Question, answers: dict) -> bool:
+        """Whether some answer to ``q`` could change the assessment, given ``answers``."""
+        if q.always:
+            return True
+        return bool(self._changing(q, answers, self.possible_answers(q, answers), first=True))
+
+    def offered(self, q: Question, state: State) -> list[qmod.QChoice]:
+        """The choices to show: for a several_of question that is not always asked, only those
+        that could change the assessment on their own, plus any already ticked."""
+        if q.kind != "several_of" or q.always:
+            return list(q.choices)
+        active = self.active(state.answers)
+        singles = self.possible_answers(q, active)
+        changing = {v[0] for v in self._changing(q, active, singles, first=False)}
+        ticked = set(self.default(state, q.id) or ())
+        return [c for c in q.choices if c.id in changing or c.id in ticked]
 
     def next_question(self, state: State) -> Optional[Question]:
         """The first question, in the file's order, that is unanswered, whose condition holds

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, TextIO
+from typing import Any, Callable, Optional, Sequence, TextIO
 
 
 class _Sentinel:
@@ -62,6 +62,7 @@ class KeysIO:
         self.words = words
         self.out = out
         self._io = {k: v for k, v in (("input", input), ("output", output)) if v is not None}
+        self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is drawn
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -87,6 +88,14 @@ class KeysIO:
 
         app = question.application
         app.key_bindings = merge_key_bindings([app.key_bindings, self._keys(extra)])
+        if self.when_shown is not None:
+            hook, self.when_shown = self.when_shown, None
+
+            def shown(_app) -> None:
+                app.after_render -= shown
+                hook()
+
+            app.after_render += shown
         return question.unsafe_ask()
 
     def select(self, message: str, options: Sequence[Option], default: Any = None,
@@ -178,6 +187,7 @@ class PlainIO:
         self.words = words
         self.inp = inp
         self.out = out
+        self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is shown
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -185,6 +195,9 @@ class PlainIO:
     def _line(self) -> str:
         self.out.write("> ")
         self.out.flush()
+        if self.when_shown is not None:
+            hook, self.when_shown = self.when_shown, None
+            hook()
         line = self.inp.readline()
         if not line:
             self.say()

@@ -1,0 +1,136 @@
+"""Questionnaire figures (a script, not a test): run it with
+``.venv/bin/python benchmarks/questionnaire.py``.
+
+1. Time from start to the first prompt: the installed ``dystonia-triage`` command is started in
+   a pseudo-terminal (as a person would start it) and timed until the first question is on the
+   screen. Goal: under 0.5 s.
+2. Questions asked per path, for typical stories: the adaptive interview asks only what could
+   change the result. Goal: 12 or fewer on typical focal cases.
+3. Time the interview takes to choose the next question (the counterfactual assessments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST_PROMPT = "Is any of these happening now"
+
+ADULT = {"red_flags": [], "respondent": "self", "dopamine_blocker": "none", "history": []}
+STORIES = [  # (name, focal?, answers; every other question answered no / none / not sure)
+    ("blepharospasm, sensory trick", True,
+     {"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "details": ["sensory_trick"]}),
+    ("blepharospasm, no trick", True, {"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]}),
+    ("cervical, sensory trick", True,
+     {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "details": ["sensory_trick"]}),
+    ("cervical, no trick", True, {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"]}),
+    ("oromandibular", True, {"age": 55, "onset_age": 50, "symptoms": ["jaw_tongue_movements"]}),
+    ("laryngeal", True, {"age": 40, "onset_age": 35, "symptoms": ["speech_difficulty"]}),
+    ("writer's cramp, task-specific", True,
+     {"age": 45, "onset_age": 40, "symptoms": ["hand_difficulty"], "hand_side": "right", "details": ["task_specific"]}),
+    ("writer's cramp, trick", True,
+     {"age": 45, "onset_age": 40, "symptoms": ["hand_difficulty"], "hand_side": "right", "details": ["sensory_trick"]}),
+    ("foot dystonia", True, {"age": 30, "onset_age": 25, "symptoms": ["foot_cramping"], "foot_side": "left"}),
+    ("truncal", True, {"age": 50, "onset_age": 45, "symptoms": ["body_twisting"]}),
+    ("segmental (neck and arm)", False,
+     {"age": 50, "onset_age": 45, "symptoms": ["neck_craning"], "other_regions": ["upper_limb_right"]}),
+    ("multifocal (eyes and hand)", False, {"age": 50, "onset_age": 45, "symptoms": ["eye_blinking", "hand_difficulty"]}),
+    ("generalized, child", False, {"age": 12, "onset_age": 8, "symptoms": ["widespread_spasms"]}),
+    ("hemidystonia after stroke", False,
+     {"age": 60, "onset_age": 58, "symptoms": ["hand_difficulty", "foot_dragging"], "hand_side": "left",
+      "foot_side": "left", "history": ["stroke"]}),
+    ("myoclonus-dystonia", False,
+     {"age": 18, "onset_age": 10, "symptoms": ["jerks", "neck_craning"], "details": ["alcohol_improves"]}),
+    ("emergency: breathing", False, {"red_flags": ["breathing_difficulty"], "age": 40}),
+    ("nothing recognised", False, {"age": 40, "symptoms": []}),
+]
+
+
+def first_prompt_times(runs: int) -> list[float]:
+    import pexpect
+
+    command = Path(sys.executable).parent / "dystonia-triage"
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        child = pexpect.spawn(str(command), [], env=env, encoding="utf-8", dimensions=(50, 120), timeout=30)
+        child.expect_exact(FIRST_PROMPT)
+        times.append(time.perf_counter() - start)
+        child.sendcontrol("c")
+        child.close(force=True)
+    return times
+
+
+def default_answer(q):
+    if q.kind == "yes_no":
+        return "no"
+    if q.kind == "several_of":
+        return []
+    if q.kind == "number":
+        return None
+    codes = [c.id for c in q.choices]
+    return next((c for c in ("none", "unknown", "unsure", "gradual") if c in codes), codes[0])
+
+
+def walk(iv, answers: dict) -> tuple[list[str], list[float]]:
+    from triage.interview import State
+
+    state, asked, step_times = State(), [], []
+    while True:
+        start = time.perf_counter()
+        q = iv.next_question(state)
+        if q is not None:
+            iv.offered(q, state)  # the choices shown, as the interview computes them
+        step_times.append(time.perf_counter() - start)
+        if q is None:
+            return asked, step_times
+        asked.append(q.id)
+        iv.answer(state, q.id, answers.get(q.id, default_answer(q)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="start-ups to time (default 7)")
+    args = parser.parse_args()
+
+    times = first_prompt_times(args.runs)
+    print(f"Time to the first prompt ({args.runs} start-ups of the installed command in a pseudo-terminal):")
+    print(f"  median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, "
+          f"max {max(times) * 1000:.0f} ms (goal: under 500 ms)")
+    print()
+
+    from triage import interview
+
+    iv = interview.Interview()
+    iv.warm_up()
+    print(f"Questions asked per path ({len(iv.questions)} questions in knowledge/questions.yaml):")
+    all_steps: list[float] = []
+    focal_counts = []
+    for name, focal, story in STORIES:
+        asked, steps = walk(iv, {**ADULT, **story})
+        all_steps += steps
+        if focal:
+            focal_counts.append(len(asked))
+        result = iv.assess(iv.case({**ADULT, **story}))
+        top = result.candidates[0].type if result.candidates else result.care_level
+        print(f"  {len(asked):2d}  {name:32s} -> {top}")
+    print(f"  typical focal cases: {min(focal_counts)}-{max(focal_counts)} questions "
+          f"(goal: 12 or fewer; {sum(c <= 12 for c in focal_counts)} of {len(focal_counts)} meet it)")
+    print()
+    all_steps.sort()
+    print(f"Choosing the next question and its choices (first time for each set of answers, {len(all_steps)} steps):")
+    print(f"  median {statistics.median(all_steps) * 1000:.0f} ms, "
+          f"p95 {all_steps[int(len(all_steps) * 0.95)] * 1000:.0f} ms, max {all_steps[-1] * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

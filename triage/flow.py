@@ -91,13 +91,13 @@ class Flow:
         say = self.io.say
         say(self.t.title)
         say("=" * len(self.t.title))
-        say(" ".join(self.t.welcome.split()))
-        say(" ".join(self.iv.kb.text.disclaimer.split()))
+        say(_wrap(self.t.welcome))
+        say(_wrap(self.iv.kb.text.disclaimer))
         say()
-        say(" ".join(self.t.emergency_now.split()))
+        say(_wrap(self.t.emergency_now))
         say()
         keys = self.t.welcome_keys_plain if isinstance(self.io, PlainIO) else self.t.welcome_keys
-        say(" ".join(keys.split()))
+        say(_wrap(keys))
         if self.resumed_from:
             say(self.t.resumed.format(path=self.resumed_from))
         say()

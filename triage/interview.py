@@ -290,12 +290,13 @@ class Interview:
         self.engine  # noqa: B018
         return dict(_facts_key(_case_key(case)))
 
-    def added_facts(self, q: Question, answers: dict) -> list[dict]:
-        """The facts some answer to ``q`` adds to the case that a rule reads."""
+    def added_facts(self, q: Question, answers: dict, values: Optional[list] = None) -> list[dict]:
+        """The facts that some answer to ``q`` (or one of ``values``) adds to the case and
+        that a rule reads."""
         base_answers = {k: v for k, v in answers.items() if k != q.id}
         base = self.answer_facts(self.case(base_answers))
         out: dict[tuple, dict] = {}
-        for value in self.possible_answers(q, base_answers):
+        for value in values if values is not None else self.possible_answers(q, base_answers):
             for key, fact in self.answer_facts(self.case({**base_answers, q.id: value})).items():
                 if key not in base:
                     out.setdefault(key, fact)
@@ -431,7 +432,7 @@ class Interview:
             item = self.kb.by_id(spec.values).get(value)
             if item is not None:
                 words = getattr(item, "label", None) or getattr(item, "text", "").split(". ")[0]
-                return f"{about}: {words}"
+                return f"{about}: {words.rstrip('.')}"
         return about
 
     def why(self, q: Question, state: State) -> list[str]:
@@ -442,7 +443,10 @@ class Interview:
         if q.help:
             lines.append(q.help)
         active = self.active(state.answers)
-        facts = self.added_facts(q, active)
+        values = None
+        if q.kind == "several_of":  # only the choices on the screen
+            values = [[c.id] for c in self.offered(q, state)]
+        facts = self.added_facts(q, active, values)
         book = self.engine.book
         seen: list[str] = []
         for rule in book.rules:

@@ -9,7 +9,6 @@ import stat
 import pytest
 
 from tests.interview_keys import FINISH, Keys, answer, drive, keys_for, path
-from triage import assess
 from triage.flow import ANSWERS_FILE
 from triage.interview import State
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from triage.interview import Interview, State
-from triage.terminal import BACK, WHY, KeysIO, Option, PlainIO, Words
+from triage.terminal import BACK, WHY, Option, PlainIO, Words
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 DONE = "__done__"

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+import functools
+
+import prompt_toolkit.application.application as pt_application
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -16,6 +19,13 @@ from triage import knowledge
 from triage.flow import Flow, words
 from triage.interview import Interview, State
 from triage.terminal import KeysIO
+
+
+# Speed only: every prompt builds prompt_toolkit's default key bindings afresh (about 20 ms);
+# they are the same every time, so while these helpers drive an interview they are built once.
+_LOADERS = {name: getattr(pt_application, name)
+            for name in ("load_key_bindings", "load_page_navigation_bindings")}
+_CACHED = {name: functools.lru_cache(maxsize=1)(loader) for name, loader in _LOADERS.items()}
 
 
 class Keys:
@@ -71,13 +81,19 @@ def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
           folder: Optional[Path] = None) -> Result:
     iv = Interview(KB)
     out = io.StringIO()
-    with create_pipe_input() as inp:
-        inp.send_text("".join(keys))
-        inp.close()
-        kio = KeysIO(words(iv), out=out, input=inp, output=DummyOutput())
-        flow = Flow(kio, iv, state, educator=educator, err=out, folder=folder or Path("."),
-                    warm_up=False)
-        code = flow.run()
+    try:
+        for name, cached in _CACHED.items():
+            setattr(pt_application, name, cached)
+        with create_pipe_input() as inp:
+            inp.send_text("".join(keys))
+            inp.close()
+            kio = KeysIO(words(iv), out=out, input=inp, output=DummyOutput())
+            flow = Flow(kio, iv, state, educator=educator, err=out, folder=folder or Path("."),
+                        warm_up=False)
+            code = flow.run()
+    finally:
+        for name, loader in _LOADERS.items():
+            setattr(pt_application, name, loader)
     return Result(code, out.getvalue(), flow)
 
 

@@ -37,8 +37,7 @@ def test_cases_show_tells_the_story_the_answers_the_result_and_the_explanation()
     assert "Victor is 59. His left eye twitches" in out
     assert "  features: one_side_face" in out
     qa = out[out.index("The questions, as the questionnaire asks them"):out.index("The answers, as a case")]
-    assert ("  Q: Which of these apply to the movements in the case?\n"
-            "     A: The eye and mouth on one side of the face twitch together") in qa
+    assert "  Q: In the case, do the eye and mouth on one side of the face twitch together" in qa
     assert qa.index("Does the person in the case have any of these now?") < qa.index("Which of these does")
     assert "types: segmental; care level: routine" in out and "look-alikes: hemifacial_spasm" in out
     assert "The rules agree." in out

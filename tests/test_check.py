@@ -121,19 +121,17 @@ def test_a_folder_that_does_not_exist_is_a_usage_error(tmp_path):
     assert r.returncode == 2 and "not a folder" in r.stderr
 
 
-def _drop_choice(root, question_id: str, choice_id: str) -> None:
+def _drop_question(root, question_id: str) -> None:
     import yaml
 
     path = root / "knowledge" / "questions.yaml"
     doc = yaml.safe_load(path.read_text())
-    for q in doc["questions"]:
-        if q["id"] == question_id:
-            q["choices"] = [c for c in q["choices"] if c["id"] != choice_id]
+    doc["questions"] = [q for q in doc["questions"] if q["id"] != question_id]
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
 def test_a_rule_input_that_no_question_asks(copy):
-    _drop_choice(copy.root, "details", "one_side_face")
+    _drop_question(copy.root, "one_side_face")
     _fails_with(copy.check(), "FAIL every question's answer is read and every rule input can be asked by a question",
                 "rule hemifacial_spasm: reads feature that is one_side_face, which no question in questions.yaml can give")
 

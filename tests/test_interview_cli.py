@@ -21,7 +21,9 @@ PLAIN_BLEPHAROSPASM = "\n".join([
     "8",    # symptoms: blinking
     "58",   # age at onset
     "9",    # no other part (the eyelids are not offered again)
-    "1",    # details: the sensory trick
+    "1",    # sensory trick: yes
+    "2",    # one side of the face: no
+    "2",    # urge to move: no
     "1",    # onset: gradual
     "1",    # dopamine blocker: no
     "5",    # history: none of these
@@ -116,10 +118,12 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
             ("Which of these do you notice", DOWN * 7 + SPACE + ENTER),  # blinking
             ("when the movements began", "58" + ENTER),
             ("any other part of your body", DOWN * 8 + SPACE + ENTER),  # no other part
-            ("Which of these fit your movements", "h"),               # why?
+            ("lightly touching a spot", "h"),                         # why?
             ("Why this question is asked", ""),
             ("Rule hallmark_raises_distribution_type", ""),
-            ("Which of these fit your movements", SPACE + ENTER),     # the sensory trick
+            ("lightly touching a spot", ENTER),                       # yes
+            ("one side of your face", DOWN + ENTER),                  # no
+            ("urge just before the movement", DOWN + ENTER),          # no
             ("How did the movements begin", ENTER),                   # gradually
             ("medicine for psychosis", ENTER),                        # no
             ("Does any of these apply to you", DOWN * 4 + SPACE + ENTER),  # none of these

@@ -29,26 +29,35 @@ def test_red_flags_come_first_and_need_no_rules_engine():
     assert "engine" not in iv.__dict__  # the first question is shown before the engine is built
 
 
-def test_questions_and_choices_no_rule_reads_are_never_offered():
+def test_questions_no_rule_reads_are_never_asked():
     path_ = asked({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]})
-    assert "course" not in path_
-    assert "worse_with_stress" not in offered({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]}, "details")
+    assert "course" not in path_ and "worse_with_stress" not in path_
     iv = Interview(KB)
     state = State(answers={"symptoms": ["eye_blinking"]})
     assert iv.why(KB.question("course"), state) == [KB.interview.why_none]
 
 
+@pytest.mark.parametrize("trick, task_asked", [("yes", False), ("no", True), ("unsure", True)])
+def test_a_second_hallmark_is_asked_only_when_the_first_is_missing(trick, task_asked):
+    path_ = asked({"age": 61, "onset_age": 58, "symptoms": ["neck_craning"], "sensory_trick": trick})
+    assert ("task_specific" in path_) is task_asked
+
+
 @pytest.mark.parametrize("symptoms, shown, hidden", [
-    (["eye_blinking"], ["sensory_trick", "task_specific", "one_side_face", "urge_to_move"],
-     ["better_after_sleep", "alcohol_improves", "worse_with_stress"]),
-    (["foot_cramping"], ["sensory_trick", "better_after_sleep", "urge_to_move"],
-     ["one_side_face", "alcohol_improves"]),
+    (["eye_blinking"], ["one_side_face", "urge_to_move"], ["better_after_sleep", "alcohol_improves"]),
+    (["foot_cramping"], ["better_after_sleep", "urge_to_move"], ["one_side_face", "alcohol_improves"]),
     (["jerks", "neck_craning"], ["alcohol_improves", "urge_to_move"], ["better_after_sleep", "one_side_face"]),
 ])
-def test_the_details_offered_are_those_that_could_change_the_result(symptoms, shown, hidden):
-    choices = offered({"age": 40, "onset_age": 35, "symptoms": symptoms}, "details")
-    assert set(shown) <= set(choices)
-    assert not set(hidden) & set(choices)
+def test_follow_ups_are_those_that_could_change_the_result(symptoms, shown, hidden):
+    path_ = asked({"age": 40, "onset_age": 35, "symptoms": symptoms})
+    assert set(shown) <= set(path_)
+    assert not set(hidden) & set(path_)
+
+
+def test_a_checklist_offers_only_the_choices_that_could_change_the_result():
+    # the eyelids are already involved: ticking them again could change nothing
+    choices = offered({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]}, "other_regions")
+    assert "eyes" not in choices and {"neck", "face_jaw", "upper_limb_right"} <= set(choices)
 
 
 def test_both_sides_are_asked_when_together_they_could_make_hemidystonia():
@@ -70,7 +79,7 @@ def test_the_age_at_onset_is_not_asked_when_every_possible_answer_gives_the_same
 
 def test_follow_ups_follow_the_symptoms():
     path_ = asked({"age": 40, "onset_age": 38, "symptoms": ["eye_blinking"]})
-    assert "details" in path_ and "other_regions" in path_
+    assert "other_regions" in path_
     assert "hand_side" not in path_ and "foot_side" not in path_
     assert "foot_side" in asked({"age": 40, "onset_age": 38, "symptoms": ["foot_cramping"]})
 
@@ -92,7 +101,7 @@ def test_regions_named_in_answers_keep_the_regions_the_symptoms_imply(answers, r
 def test_the_case_is_a_valid_contract_case_with_only_what_was_answered():
     iv = Interview(KB)
     case = iv.case({"red_flags": ["stroke_signs"], "respondent": "caregiver", "age": 70, "onset_age": None,
-                    "symptoms": ["neck_craning"], "details": ["task_specific"],
+                    "symptoms": ["neck_craning"], "sensory_trick": "unsure", "task_specific": "yes",
                     "onset": "sudden", "history": ["stroke"]})
     assert case == {"version": 1, "respondent": "caregiver", "age": 70, "onset": "sudden",
                     "red_flags": ["stroke_signs"], "symptoms": ["neck_craning"],
@@ -127,7 +136,8 @@ def test_back_takes_back_the_last_answer():
     ("age", 130, "130 is outside 0 to 120"),
     ("age", "sixty", "expected a whole number"),
     ("symptoms", ["eye_blink"], "'eye_blink' is not an answer"),
-    ("details", ["maybe"], "'maybe' is not an answer; answers: sensory_trick, task_specific"),
+    ("sensory_trick", "maybe", "'maybe' is not an answer; answers: yes, no, unsure"),
+    ("other_regions", ["knee"], "'knee' is not an answer; answers: eyes, face_jaw"),
     ("onset", "slow", "answers: gradual, sudden, unknown"),
 ])
 def test_answers_are_checked(qid, value, message):
@@ -159,14 +169,13 @@ def test_why_names_the_rules_that_read_the_answer_and_what_they_conclude():
     lines = iv.why(KB.question("red_flags"), State())
     assert any("Rule red_flag_needs_emergency_care:" in line for line in lines)
     assert any("always" not in line and "emergency care" in line.lower() for line in lines)
-    lines = iv.why(KB.question("details"), State(answers={"symptoms": ["eye_blinking"]}))
+    lines = iv.why(KB.question("one_side_face"), State(answers={"symptoms": ["eye_blinking"]}))
     assert any("Rule hemifacial_spasm:" in line for line in lines)
     assert any("hemifacial spasm" in line.lower() and "can conclude" in line.lower() for line in lines)
     assert iv.why(KB.question("respondent"), State())[0] == KB.question("respondent").always
 
 
 def test_a_typical_focal_path_asks_at_most_twelve_questions():
-    for script in ({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "details": ["sensory_trick"]},
-                   {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"]},
-                   {"age": 45, "onset_age": 40, "symptoms": ["hand_difficulty"], "hand_side": "right"}):
+    for script in ({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"},
+                   {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"}):
         assert len(asked(script)) <= 12

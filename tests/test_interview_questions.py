@@ -57,7 +57,7 @@ def test_every_question_has_words_for_every_audience():
     for q in kb.questions:
         words = {a: q.ask.for_(a) for a in ("self", "caregiver", "clinician", "educator")}
         assert all(words.values()), q.id
-    assert "you" in kb.question("details").ask.for_("self")
+    assert "you" in kb.question("sensory_trick").ask.for_("self")
     assert "patient" in kb.question("age").ask.for_("clinician")
 
 
@@ -65,10 +65,8 @@ def test_every_question_has_words_for_every_audience():
     ("fills: symptoms\n", "fills: symptom\n", "questions.3 (symptoms).fills: 'symptom' is not a case field"),
     ("- {id: eye_blinking}", "- {id: eye_blink}", "choices.7.sets: 'eye_blink' is not a known symptoms id"),
     ("sets: [upper_limb_left]}", "sets: [left_arm]}", "(hand_side).choices.0.sets: 'left_arm' is not a known regions id"),
-    ("      - id: sensory_trick\n", "      - id: sensory_tricks\n", "(details).choices.0.sets: 'sensory_tricks' is not a known features id"),
-    ("kind: several_of\n    when: {question: symptoms, answered: true}\n    ask:\n      self: Which of these fit",
-     "kind: yes_no\n    when: {question: symptoms, answered: true}\n    ask:\n      self: Which of these fit",
-     "(details).value: a yes_no question names the id a yes adds"),
+    ("value: sensory_trick", "value: sensory_tricks", "(sensory_trick).value: 'sensory_tricks' is not a known features id"),
+    ("    value: sensory_trick\n", "", "(sensory_trick).value: a yes_no question names the id a yes adds"),
     ("when: {question: symptoms, any_of: [hand_difficulty]}",
      "when: {question: symptoms, any_of: [hand_problem]}", "'hand_problem' is not an answer of 'symptoms'"),
     ("when: {question: symptoms, any_of: [hand_difficulty]}",

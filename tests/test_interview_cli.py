@@ -75,12 +75,31 @@ def test_plain_input_that_ends_early_exits_2_without_a_traceback():
     assert "Traceback" not in result.stderr
 
 
+def test_stop_save_resume_and_assess_the_saved_answers(tmp_path):
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    lines = PLAIN_BLEPHAROSPASM.splitlines()
+    first = run_cli("interview", "--plain", input="\n".join(lines[:4] + ["q", "", ""]) + "\n",
+                    cwd=tmp_path, env=env)
+    assert first.returncode == 130
+    saved = tmp_path / "dystonia-triage-answers.json"
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    assert "dystonia-triage interview --resume" in first.stdout
+    partial = run_cli("assess", str(saved), cwd=tmp_path, env=env)  # a FHIR response: assess reads it
+    assert partial.returncode == 0 and "Blepharospasm" in partial.stdout
+    second = run_cli("interview", "--plain", "--resume", str(saved), input="\n".join(lines[4:]) + "\n",
+                     cwd=tmp_path, env=env)
+    straight = run_cli("interview", "--plain", input=PLAIN_BLEPHAROSPASM, cwd=tmp_path, env=env)
+    assert second.returncode == 0 == straight.returncode
+    result = second.stdout[second.stdout.index("-- The result --"):second.stdout.index("Choose a result")]
+    assert result in straight.stdout
+
+
 def test_a_bad_resume_file_is_refused_naming_the_problem(tmp_path):
     bad = tmp_path / "answers.json"
-    bad.write_text('{"kind": "dystonia-triage interview", "version": 1, "answers": {"age": 300}}')
+    bad.write_text('{"kind": "something else"}')
     result = run_cli("interview", "--plain", "--resume", str(bad), input="")
     assert result.returncode == 2
-    assert "answers.age: 300 is outside 0 to 120" in result.stderr
+    assert "not a FHIR QuestionnaireResponse" in result.stderr and "Traceback" not in result.stderr
     result = run_cli("interview", "--plain", "--resume", str(tmp_path / "missing.json"), input="")
     assert result.returncode == 2 and "no such file" in result.stderr
 

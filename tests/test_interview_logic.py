@@ -3,8 +3,6 @@ rules and the answers so far; the case the answers make; saving and resuming."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.interview_keys import KB, path
@@ -145,23 +143,26 @@ def test_answers_are_checked(qid, value, message):
         Interview(KB).answer(State(), qid, value)
 
 
-def test_saved_answers_round_trip_and_bad_files_are_refused():
+def test_answers_saved_as_an_in_progress_response_resume_to_the_same_state():
+    from triage import fhir
+
     iv = Interview(KB)
-    state = State(audience="clinician")
-    for qid, value in [("red_flags", []), ("age", 40), ("symptoms", ["neck_craning"])]:
+    state = State()
+    for qid, value in [("red_flags", []), ("respondent", "clinician"), ("age", 40),
+                       ("symptoms", ["hand_difficulty"]), ("hand_side", "both"), ("sensory_trick", "unsure")]:
         iv.answer(state, qid, value)
-    text = state.to_json(KB, iv.case(state.answers))
-    again = State.from_json(text, KB)
-    assert again.answers == state.answers and again.order == state.order and again.audience == "clinician"
-    doc = json.loads(text)
-    for broken, message in [
-        ({**doc, "answers": {"colour": "red"}}, "answers.colour: unknown question"),
-        ({**doc, "answers": {"age": 400}}, "answers.age: 400 is outside 0 to 120"),
-        ({**doc, "kind": "case"}, "not a saved interview"),
-        ({**doc, "version": 9}, "version 9 is not supported"),
-    ]:
+    doc = fhir.in_progress_response(iv.active(state.answers))
+    assert doc["status"] == "in-progress"
+    answers, regions, status = fhir.answers_from_response(doc)
+    again = iv.resume(answers)
+    assert again.answers == state.answers and again.order == state.order and regions is None
+    assert iv.audience(again) == "clinician"
+    assert iv.next_question(again) == iv.next_question(state)
+    for broken, message in [({"age": 400}, "400 is outside 0 to 120"),
+                            ({"age": 30, "onset_age": 31}, "31 is outside 0 to 30"),
+                            ({"symptoms": ["eye_blink"]}, "'eye_blink' is not an answer")]:
         with pytest.raises(AnswerError, match=message):
-            State.from_json(json.dumps(broken), KB, "saved.json")
+            iv.resume(broken)
 
 
 def test_why_names_the_rules_that_read_the_answer_and_what_they_conclude():

@@ -13,7 +13,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
-from typing import Any, Optional, TextIO
+from typing import Any, Callable, Optional, TextIO
 
 from triage.interview import Interview, State
 from triage.terminal import BACK, WHY, Option, PlainIO, Words
@@ -241,14 +241,17 @@ class Flow:
     def offer_save(self, case: dict, a) -> None:
         from triage import report
         from triage.assessment import to_case
-
-        self.io.say()
-        self._save(self.t.save_case, CASE_FILE, json.dumps(case, indent=2, ensure_ascii=False) + "\n")
-        self._save(self.t.save_report, REPORT_FILE, report.markdown(a, to_case(case)))
-
-    def _save(self, question: str, default_name: str, text: str, default: bool = False) -> Optional[Path]:
         from triage.files import save_text
 
+        self.io.say()
+        case_text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
+        self._save(self.t.save_case, CASE_FILE, lambda path: save_text(path, case_text))
+        report_text = report.markdown(a, to_case(case))
+        self._save(self.t.save_report, REPORT_FILE, lambda path: save_text(path, report_text))
+
+    def _save(self, question: str, default_name: str, write: Callable[[str], Path],
+              default: bool = False) -> Optional[Path]:
+        """Offer to save; ``write(name)`` writes the file (atomically, owner-only)."""
         if not self.io.confirm(question, default=default):
             return None
         while True:
@@ -256,7 +259,7 @@ class Flow:
             if not name:
                 return None
             try:
-                path = save_text(name, text)
+                path = write(name)
             except OSError as exc:
                 self.io.say(self.t.save_failed.format(path=name, reason=exc.strerror or exc))
                 continue
@@ -267,10 +270,13 @@ class Flow:
     def _interrupted(self) -> int:
         try:
             self.io.say()
-            if self.state.answers:
-                case = self.iv.case(self.state.answers)
+            answers = self.iv.active(self.state.answers)
+            if answers:
+                from triage import fhir
+
+                # an in-progress FHIR QuestionnaireResponse: --resume reads it, and so does assess
                 path = self._save(self.t.interrupted, ANSWERS_FILE,
-                                  self.state.to_json(self.iv.kb, case), default=True)
+                                  lambda name: fhir.save_in_progress(name, answers), default=True)
                 if path is not None:
                     self.io.say(self.t.resume_hint.format(path=path))
                     return EXIT_INTERRUPTED

@@ -31,10 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from triage.knowledge import KnowledgeBase
     from triage.models import Assessment
 
-STATE_KIND = "dystonia-triage interview"
-STATE_VERSION = 1
-
-
 class AnswerError(ValueError):
     """An answer a question does not accept; the message says what it accepts."""
 
@@ -53,50 +49,6 @@ class State:
     order: list[str] = field(default_factory=list)
     audience: Optional[str] = None  # forced by --for; else the respondent's answer
     previous: dict[str, Any] = field(default_factory=dict)  # answers taken back, as defaults
-
-    def to_json(self, kb: "KnowledgeBase", case: Optional[dict] = None) -> str:
-        doc = {"kind": STATE_KIND, "version": STATE_VERSION, "audience": self.audience,
-               "answers": {q: self.answers[q] for q in self.order if q in self.answers},
-               "preset": {q: v for q, v in self.answers.items() if q not in self.order}}
-        if case is not None:
-            doc["case"] = case
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str, kb: "KnowledgeBase", name: str = "input") -> "State":
-        """Read a saved interview; every answer is checked against its question."""
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise AnswerError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        if not isinstance(doc, dict) or doc.get("kind") != STATE_KIND:
-            raise AnswerError(f"{name}: not a saved interview (expected \"kind\": \"{STATE_KIND}\")")
-        if doc.get("version") != STATE_VERSION:
-            raise AnswerError(f"{name}: version {doc.get('version')!r} is not supported (expected {STATE_VERSION})")
-        extra = set(doc) - {"kind", "version", "audience", "answers", "preset", "case"}
-        if extra:
-            raise AnswerError(f"{name}: unknown key {sorted(extra)[0]!r}")
-        audience = doc.get("audience")
-        if audience is not None and audience not in qmod.AUDIENCES:
-            raise AnswerError(f"{name}: audience: {audience!r} is not one of {', '.join(qmod.AUDIENCES)}")
-        state = cls(audience=audience)
-        known = {q.id: q for q in kb.questions}
-        for key in ("preset", "answers"):
-            part = doc.get(key) or {}
-            if not isinstance(part, dict):
-                raise AnswerError(f"{name}: {key}: expected an object of question id -> answer")
-            for qid, value in part.items():
-                q = known.get(qid)
-                if q is None:
-                    raise AnswerError(f"{name}: {key}.{qid}: unknown question; questions: {', '.join(known)}")
-                try:
-                    check_answer(q, value, state.answers)
-                except AnswerError as exc:
-                    raise AnswerError(f"{name}: {key}.{qid}: {exc}") from None
-                state.answers[qid] = value
-                if key == "answers":
-                    state.order.append(qid)
-        return state
 
 
 def check_answer(q: Question, value: Any, answers: dict) -> None:
@@ -386,6 +338,15 @@ class Interview:
                 check_answer(self.by_id[other], state.answers[other], state.answers)
             except AnswerError:
                 self.take_back(state, other)
+
+    def resume(self, answers: dict, audience: Optional[str] = None) -> State:
+        """The state of an interview continued from saved answers (question id -> answer),
+        each checked against its question, in the order of the questions."""
+        state = State(audience=audience)
+        for q in self.questions:
+            if q.id in answers:
+                self.answer(state, q.id, answers[q.id])
+        return state
 
     def take_back(self, state: State, qid: str) -> None:
         if qid in state.answers:

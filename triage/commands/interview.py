@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from triage.flow import Flow, words
-    from triage.interview import AnswerError, Interview, State
+    from triage.interview import Interview, State
 
     iv = Interview()
     audience = getattr(args, "audience", None)
@@ -49,10 +49,7 @@ def run(args: argparse.Namespace) -> int:
     state = State()
     resume = getattr(args, "resume", None)
     if resume:
-        try:
-            state = State.from_json(read_input(resume), iv.kb, resume)
-        except AnswerError as exc:
-            raise InputProblem(str(exc)) from None
+        state = resumed(iv, read_input(resume), resume)
     if audience:
         state.audience = audience
         respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
@@ -68,3 +65,27 @@ def run(args: argparse.Namespace) -> int:
         io = KeysIO(words(iv))
     return Flow(io, iv, state, educator=state.audience == "educator" or audience == "educator",
                 resumed_from=resume).run()
+
+
+def resumed(iv, text: str, name: str):
+    """The interview state saved at Ctrl-C: a FHIR QuestionnaireResponse (in-progress)."""
+    import json
+
+    from triage import fhir
+    from triage.interview import AnswerError
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    try:
+        answers, regions, _status = fhir.answers_from_response(doc, name)
+    except fhir.ResponseError as exc:
+        raise InputProblem(str(exc)) from None
+    if regions is not None:
+        raise InputProblem(f"{name}: it gives a case's body regions exactly ({fhir.REGIONS_ITEM}), which the "
+                           "questions cannot; assess it with: dystonia-triage assess " + name)
+    try:
+        return iv.resume(answers)
+    except AnswerError as exc:
+        raise InputProblem(f"{name}: {exc}") from None

@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.strategies import CARE_RANK, LISTS, PROPERTY, cases, shuffled_with_duplicates
@@ -65,13 +65,36 @@ def test_the_care_level_is_the_highest_any_rule_reached(case):
     assert result.care_because and set(result.care_because) <= fired
 
 
+def only_essential_tremor(result) -> bool:
+    """The known exception (see the xfail below): essential tremor was the only thing
+    recognised, so any answer that rules it out leaves nothing recognised."""
+    return ([m.id for m in result.mimics] == ["essential_tremor"]
+            and not result.candidates and not result.causes and result.care_level == "routine")
+
+
 @PROPERTY
-@given(cases(), st.sampled_from(["red_flags", "symptoms"]), st.data())
-def test_adding_a_red_flag_or_a_symptom_never_lowers_the_care_level(case, field, data):
+@given(cases(), st.sampled_from(["red_flags", "symptoms", "features", "history", "regions"]), st.data())
+def test_adding_an_answer_never_lowers_the_care_level(case, field, data):
+    """A red flag, a symptom, a feature, a history item or a region: more answers never make the
+    advice less urgent."""
     extra = data.draw(st.sampled_from(LISTS[field]))
     before = assess(case)
+    assume(not only_essential_tremor(before))
     after = assess({**case, field: [*case.get(field, []), extra]})
     assert rank(after.care_level) >= rank(before.care_level), (extra, before.care_level, after.care_level)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known: shaking alone may fit essential tremor (care: routine); an answer that rules essential "
+    "tremor out and matches no other pattern (jerks, a sensory trick, task specificity) leaves "
+    "nothing recognised (care: information), so more answers give less urgent advice. A rules "
+    "decision for the lead; remove this marker and only_essential_tremor() once it is settled."))
+@pytest.mark.parametrize("field, extra", [("symptoms", "jerks"), ("features", "sensory_trick"),
+                                          ("features", "task_specific")])
+def test_ruling_out_essential_tremor_does_not_lower_the_care_level(field, extra):
+    before = assess({"version": 1, "symptoms": ["tremor"]})
+    after = assess({"version": 1, "symptoms": ["tremor"], field: [extra]})
+    assert rank(after.care_level) >= rank(before.care_level), (before.care_level, after.care_level)
 
 
 @PROPERTY

@@ -164,7 +164,12 @@ def test_the_same_case_always_gives_the_same_assessment(case, other):
 
 # --- wording -------------------------------------------------------------------------------
 
-DIAGNOSES = re.compile(r"\byou(?: have|'ve got| are suffering from)\b", re.IGNORECASE)
+# "you have" telling someone what they have; not a question ("Do you have ...?") and not "you
+# have not told us" or "you have noticed" (the questionnaire's own words).
+DIAGNOSES = re.compile(
+    r"(?<!\bdo )(?<!\bif )(?<!\bwhether )\byou(?: have|'ve got| are suffering from)\b"
+    r"(?! (?:not|never|already|been|had|taken|told|noticed|answered|reported|said|seen)\b)",
+    re.IGNORECASE)
 MEDICINE = re.compile(r"\b(medicines?|medications?|drugs?|tablets?|pills?|doses?|prescriptions?)\b", re.IGNORECASE)
 STOPPING = re.compile(r"\b(stop|stopping|quit|reduce|lower|change|changing|cut down|come off)\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(do not|don't|never|not|without talking|talk with|ask)\b", re.IGNORECASE)
@@ -195,6 +200,9 @@ def wording_problems(text: str) -> list[str]:
     ("This may fit the pattern of cervical dystonia.", False),
     ("You have cervical dystonia.", True),
     ("Based on this, you've got blepharospasm.", True),
+    ("We think you have cervical dystonia", True),
+    ("Do you have shaking?", False),
+    ("Only parts you have not already told us about.", False),
     ("Do not stop or change a medicine on your own; talk with the prescriber.", False),
     ("Stop taking the medicine at once.", True),
     ("Reduce the dose of your tablets.", True),

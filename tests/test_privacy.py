@@ -39,14 +39,39 @@ CASE = {
 ANSWERS = ["47", "43", *CASE["symptoms"], *CASE["features"], *CASE["history"], *CASE["red_flags"],
            "caregiver", "long_term"]
 
-# Sample runs of each command: (arguments, standard input). "{case}" and "{batch}" stand for
-# case files in a separate input folder. Each run must be complete (exit 0) and must not ask
+# Sample runs of each command: (arguments, standard input). "{case}", "{batch}" and "{fhir}"
+# (a QuestionnaireResponse) stand for files in a separate input folder. Each run must be complete (exit 0) and must not ask
 # for a file to be written.
 SAMPLES: dict[str, list[tuple[list[str], bytes]]] = {
     "assess": [
         (["assess", "{case}"], b""),
         (["assess", "{batch}", "--format", "json"], b""),
         (["assess", "-", "--format", "markdown"], json.dumps(CASE).encode()),
+        (["assess", "{case}", "--format", "html"], b""),
+        (["assess", "{case}", "--format", "summary"], b""),
+        (["assess", "{case}", "--format", "fhir"], b""),
+        (["assess", "{fhir}"], b""),  # a FHIR QuestionnaireResponse read back
+    ],
+    "explain": [
+        (["explain", "{case}"], b""),
+        (["explain", "{case}", "--format", "json", "--add", "region=trunk", "--remove", "feature=sensory_trick"], b""),
+        (["explain", "writers_cramp"], b""),
+    ],
+    "rules": [
+        (["rules"], b""),
+        (["rules", "--format", "markdown"], b""),
+        (["rules", "--graph", "dot"], b""),
+    ],
+    "cases": [
+        (["cases"], b""),
+        (["cases", "show", "writers_cramp", "--format", "json"], b""),
+        (["cases", "quiz", "--plain", "writers_cramp"], b"1\n"),
+    ],
+    "check": [
+        (["check"], b""),
+    ],
+    "fhir": [
+        (["fhir", "questionnaire"], b""),
     ],
     "schema": [
         (["schema"], b""),
@@ -65,7 +90,12 @@ def samples_for(name: str, inputs: Path) -> list[tuple[list[str], bytes]]:
     inputs.mkdir(exist_ok=True)
     (inputs / "case.json").write_text(json.dumps(CASE))
     (inputs / "batch.json").write_text(json.dumps([CASE, {"version": 1, "symptoms": ["eye_blinking"]}]))
-    fill = {"{case}": str(inputs / "case.json"), "{batch}": str(inputs / "batch.json")}
+    from triage import fhir
+    from triage.assessment import to_case
+
+    (inputs / "response.json").write_text(json.dumps(fhir.response_from_case(to_case(CASE))))
+    fill = {"{case}": str(inputs / "case.json"), "{batch}": str(inputs / "batch.json"),
+            "{fhir}": str(inputs / "response.json")}
     return [([fill.get(a, a) for a in args], stdin) for args, stdin in SAMPLES[name]]
 
 
@@ -155,6 +185,24 @@ def test_no_command_writes_a_file_unless_asked(name, tmp_path, monkeypatch):
 
 
 # --- saved files: owner-only, atomic ----------------------------------------------------------
+
+# Commands that save a file when asked: (arguments with "{out}" for the file to write).
+SAVING = [
+    ["fhir", "questionnaire", "--output", "{out}"],
+]
+
+
+@pytest.mark.parametrize("args", SAVING, ids=" ".join)
+def test_a_command_asked_to_save_writes_that_one_file_owner_only(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        result = run_main([a.replace("{out}", "saved.json") for a in args])
+    finally:
+        os.umask(old)
+    assert result.code == 0, result.err
+    assert everything_under(tmp_path) == ["saved.json"]
+    assert mode(tmp_path / "saved.json") == 0o600
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)

@@ -8,6 +8,7 @@ and never advises stopping a medicine.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -17,10 +18,26 @@ from hypothesis import strategies as st
 
 from tests.strategies import CARE_RANK, LISTS, PROPERTY, cases, shuffled_with_duplicates
 from triage import assess
+from triage.assessment import to_case
 from triage.models import KB
 from triage.render import FORMATS, render
 
 FLAG_LEVEL = {f.id: f.care_level for f in KB.red_flags}
+
+
+# Every format that shows a result; "fhir" is the case's answers as a QuestionnaireResponse.
+RESULT_FORMATS = [f for f in FORMATS if f != "fhir"]
+
+
+def visible_text(out: str, fmt: str) -> str:
+    """What a reader sees: an HTML page without its tags, styles and scripts."""
+    if fmt != "html":
+        return out
+    out = re.sub(r"(?is)<(style|script)\b.*?</\1>", " ", out)
+    # a block or a table cell ends a sentence; inline tags (strong, a, ...) do not
+    out = re.sub(r"(?i)</?(?:p|div|li|ul|ol|td|th|tr|table|h[1-6]|br|section|header|footer|dt|dd|dl)\b[^>]*>",
+                 "\n\n", out)
+    return html.unescape(re.sub(r"<[^>]+>", " ", out))
 
 
 def rank(level: str) -> int:
@@ -37,8 +54,12 @@ def test_the_disclaimer_is_always_there_and_says_only_a_neurologist_can_diagnose
     result = assess(case)
     assert result.disclaimer.strip() == KB.text.disclaimer.strip()
     assert "neurologist" in result.disclaimer.lower()
-    for fmt in FORMATS:
-        assert " ".join(KB.text.disclaimer.split()) in " ".join(render([result], [None], fmt, False).split())
+    for fmt in RESULT_FORMATS:
+        shown = " ".join(visible_text(render([result], [to_case(case)], fmt, False), fmt).split())
+        if fmt == "summary":  # the nurse's compact chart block: its heading says it instead
+            assert "not a diagnosis" in shown
+        else:
+            assert " ".join(KB.text.disclaimer.split()) in shown, fmt
 
 
 @PROPERTY
@@ -117,41 +138,24 @@ def test_see_a_neurologist_is_always_a_next_step(case):
     assert len(steps) == len(set(steps))
 
 
-def ignoring_known_order_issues(doc: dict) -> dict:
-    """The assessment with the two known order dependencies (below) set aside: the trace as a
-    multiset of firings (each with its conclusions as a set), and the red flags as a set."""
-    def firing(t: dict) -> str:
-        return json.dumps({**t, "concluded": sorted(t["concluded"], key=json.dumps)}, sort_keys=True)
-
-    return {**doc, "trace": sorted(firing(t) for t in doc["trace"]),
-            "red_flags": sorted(doc["red_flags"], key=lambda f: f["id"])}
-
-
 @PROPERTY
 @given(cases(), st.data())
 def test_the_order_of_list_items_and_duplicates_do_not_change_the_result(case, data):
+    """The whole assessment, trace included: the same answers listed another way give the same
+    result, byte for byte."""
     variant = shuffled_with_duplicates(data.draw, case)
-    assert ignoring_known_order_issues(dump(assess(variant))) == ignoring_known_order_issues(dump(assess(case)))
+    assert dump(assess(variant)) == dump(assess(case))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known: firings of one rule on different answers are traced in the order the answers were "
-    "listed, and a conclusion another firing reached first moves to the end of a firing's list; "
-    "the conclusions are the same. Remove this marker once the trace order is canonical."))
-@pytest.mark.parametrize("symptoms", [["foot_cramping", "foot_dragging"], ["widespread_spasms", "body_twisting"]])
-def test_the_order_of_answers_does_not_change_the_trace(symptoms):
-    one = assess({"version": 1, "symptoms": symptoms})
-    other = assess({"version": 1, "symptoms": symptoms[::-1]})
-    assert dump(one)["trace"] == dump(other)["trace"]
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known: red flags are reported back in the order they were listed, not in a fixed order "
-    "(triage/assessment.py). Remove this marker once they are ordered by the knowledge base."))
-def test_the_order_of_red_flags_does_not_change_the_order_they_are_shown_in():
-    one = assess({"version": 1, "red_flags": ["breathing_difficulty", "swallowing_difficulty"]})
-    other = assess({"version": 1, "red_flags": ["swallowing_difficulty", "breathing_difficulty"]})
-    assert [f.id for f in one.red_flags] == [f.id for f in other.red_flags]
+@pytest.mark.parametrize("field, items", [
+    ("symptoms", ["foot_cramping", "foot_dragging"]),  # one rule firing on each answer
+    ("symptoms", ["widespread_spasms", "body_twisting"]),  # two answers concluding the same region
+    ("red_flags", ["breathing_difficulty", "swallowing_difficulty"]),  # the signs shown back
+])
+def test_answers_listed_the_other_way_round_give_the_same_trace_and_flags(field, items):
+    one = dump(assess({"version": 1, field: items}))
+    other = dump(assess({"version": 1, field: items[::-1]}))
+    assert (one["trace"], one["red_flags"]) == (other["trace"], other["red_flags"])
 
 
 @PROPERTY
@@ -171,7 +175,8 @@ DIAGNOSES = re.compile(
     r"(?! (?:not|never|already|been|had|taken|told|noticed|answered|reported|said|seen)\b)",
     re.IGNORECASE)
 MEDICINE = re.compile(r"\b(medicines?|medications?|drugs?|tablets?|pills?|doses?|prescriptions?)\b", re.IGNORECASE)
-STOPPING = re.compile(r"\b(stop|stopping|quit|reduce|lower|change|changing|cut down|come off)\b", re.IGNORECASE)
+STOPPING = re.compile(r"\b(stop|stops|stopped|stopping|quit|reduce|reduced|lower|lowered|change|changed|changing|"
+                      r"cut down|come off|taper)\b", re.IGNORECASE)
 NEGATED = re.compile(r"\b(do not|don't|never|not|without talking|talk with|ask)\b", re.IGNORECASE)
 
 
@@ -186,12 +191,20 @@ def strings(value) -> list[str]:
     return []
 
 
+# the stopping word and the medicine within a few words of each other, either way round
+NEAR = r"\W+(?:\w+\W+){0,5}?"
+ADVICE = re.compile(rf"{STOPPING.pattern}{NEAR}{MEDICINE.pattern}|{MEDICINE.pattern}{NEAR}{STOPPING.pattern}",
+                    re.IGNORECASE)
+# where a sentence ends: punctuation, a table cell, a blank line, a heading or a list item
+BREAKS = re.compile(r"(?<=[.!?;])\s+|\||\n\s*\n|\n\s*(?=[#*>-]|\d+\.)")
+
+
 def wording_problems(text: str) -> list[str]:
     """Sentences that say "you have" or advise stopping or changing a medicine."""
-    flat = " ".join(text.split())
-    problems = [m.group(0) for m in DIAGNOSES.finditer(flat)]
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n", flat):
-        if MEDICINE.search(sentence) and STOPPING.search(sentence) and not NEGATED.search(sentence):
+    problems = [m.group(0) for m in DIAGNOSES.finditer(" ".join(text.split()))]
+    for sentence in BREAKS.split(text):
+        sentence = " ".join(sentence.split())
+        if ADVICE.search(sentence) and not NEGATED.search(sentence):
             problems.append(sentence)
     return problems
 
@@ -206,6 +219,8 @@ def wording_problems(text: str) -> list[str]:
     ("Do not stop or change a medicine on your own; talk with the prescriber.", False),
     ("Stop taking the medicine at once.", True),
     ("Reduce the dose of your tablets.", True),
+    ("The medicine should be stopped.", True),
+    ("| Lower face, jaw and tongue |\n| A medicine started in the last 7 days | Yes |", False),
     ("Severe spasms that do not stop, or get quickly worse over hours.", False),
 ])
 def test_the_wording_check_catches_what_it_should(text, bad):
@@ -217,8 +232,8 @@ def test_the_wording_check_catches_what_it_should(text, bad):
 def test_no_output_says_you_have_or_advises_stopping_a_medicine(case):
     result = assess(case)
     for fmt in FORMATS:
-        out = render([result], [None], fmt, False)
-        texts = strings(json.loads(out)) if fmt == "json" else [out]
+        out = render([result], [to_case(case)], fmt, False)
+        texts = strings(json.loads(out)) if fmt in ("json", "fhir") else [visible_text(out, fmt)]
         problems = [p for t in texts for p in wording_problems(t)]
         assert not problems, (fmt, problems)
 

@@ -158,6 +158,7 @@ def main(argv=None) -> int:
     failures: list[str] = []
     extra_sections: list[tuple[str, str]] = []
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     print(f"dystonia-triage benchmarks ({'quick' if quick else 'full'} run)", file=sys.stderr)
 
     # -- correctness of the mix against the oracle, and warm-up --------------------------------
@@ -287,7 +288,8 @@ def main(argv=None) -> int:
     print(f"Command: `./dev bench{' --quick' if quick else ''}` on "
           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; Python "
           f"{platform.python_version()}, durable_rules {version('durable-rules')}, "
-          f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs; "
+          f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs shared with other work (load average "
+          f"{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); "
           f"{time.perf_counter() - started:.0f} s in all.\n")
     print(report.table())
     for title, text in extra_sections:

@@ -96,7 +96,7 @@ def test_a_valid_case_with_its_json_text_damaged(case, data):
 
 
 @PROPERTY
-@given(st.lists(cases(), min_size=1, max_size=4), st.data())
+@given(st.lists(cases(), min_size=1, max_size=3), st.data())
 def test_a_batch_with_one_bad_case_gives_no_output_at_all(batch, data):
     bad = data.draw(st.sampled_from([{"version": 2}, {"version": 1, "age": -1}, [], "case", {"version": 1, "x": 1}]))
     at = data.draw(st.integers(0, len(batch)))
@@ -105,7 +105,7 @@ def test_a_batch_with_one_bad_case_gives_no_output_at_all(batch, data):
 
 
 @PROPERTY
-@given(st.lists(cases(), min_size=1, max_size=4))
+@given(st.lists(cases(), min_size=1, max_size=3))
 def test_a_batch_of_valid_cases_gives_one_assessment_each_in_order(batch):
     result = assess_bytes(json.dumps(batch).encode(), "--format", "json")
     assert result.code == 0

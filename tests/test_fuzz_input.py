@@ -210,3 +210,57 @@ def test_an_endless_input_is_refused_quickly(tmp_path):
     """/dev/zero never ends: only the first megabyte is read, then the input is refused."""
     proc = run_cli("assess", "/dev/zero")
     assert proc.returncode == 2 and "larger than" in proc.stderr
+
+
+# --- FHIR QuestionnaireResponse input (assess reads it back as a case) -------------------------
+
+def paths(doc, here=()):
+    """Every place in a JSON document: tuples of keys and indexes."""
+    yield here
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from paths(v, here + (k,))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from paths(v, here + (i,))
+
+
+def mutated(doc, path, action, value):
+    """A copy of ``doc`` with the value at ``path`` replaced, deleted or wrapped in a list."""
+    doc = json.loads(json.dumps(doc))
+    if not path:
+        return value
+    parent = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if action == "delete":
+        del parent[last]
+    elif action == "wrap":
+        parent[last] = [parent[last]]
+    else:
+        parent[last] = value
+    return doc
+
+
+@PROPERTY
+@given(cases(), st.data())
+def test_a_fhir_response_with_any_part_damaged(case, data):
+    """A valid QuestionnaireResponse with one part replaced by anything, deleted or wrapped in
+    a list: read back and assessed, or refused with a message; never a traceback."""
+    from triage import fhir
+    from triage.assessment import to_case
+
+    doc = fhir.response_from_case(to_case(case))
+    if data.draw(st.booleans()):
+        doc = fhir.bundle([doc])
+    path = data.draw(st.sampled_from(list(paths(doc))))
+    action = data.draw(st.sampled_from(["replace", "delete", "wrap"]))
+    value = data.draw(json_values)
+    assess_bytes(json.dumps(mutated(doc, path, action, value)).encode())
+
+
+@PROPERTY
+@given(st.binary(max_size=200) | json_values.map(lambda d: json.dumps(d).encode()))
+def test_explain_takes_any_input_without_a_traceback(data):
+    check(run_main(["explain", "-"], stdin=data))

@@ -73,3 +73,43 @@ def distribution(regions) -> str | None:
 def every_region_set(max_size: int = len(ALL_REGIONS)):
     for n in range(1, max_size + 1):
         yield from combinations(ALL_REGIONS, n)
+
+
+# Regions derived from symptoms when a case names none (KNOWLEDGE.md, "Regions derived from
+# symptoms"). `speech_difficulty` depends on the other symptoms, so it is handled in the function.
+SYMPTOM_REGIONS = {
+    "eye_blinking": {"eyes"},
+    "face_grimacing": {"face_jaw"}, "jaw_tongue_movements": {"face_jaw"},
+    "neck_craning": {"neck"},
+    "body_twisting": {"trunk"},
+    "widespread_spasms": {"trunk", "upper_limb_left", "upper_limb_right", "lower_limb_left", "lower_limb_right"},
+    "hand_difficulty": {"upper_limb"},
+    "foot_cramping": {"lower_limb"}, "foot_dragging": {"lower_limb"},
+    "tremor": set(), "jerks": set(),
+}
+UPPER_BODY = {"eyes", "face_jaw", "neck", "trunk", "upper_limb_left", "upper_limb_right", "upper_limb"}
+
+
+def regions_involved(symptoms, regions=()) -> set[str]:
+    """The regions a case involves: those it names, or else those its symptoms point to."""
+    if regions:
+        return set(regions)
+    symptoms = set(symptoms)
+    found: set[str] = set()
+    for s in symptoms - {"speech_difficulty"}:
+        found |= SYMPTOM_REGIONS[s]
+    if "speech_difficulty" in symptoms:
+        jaw_or_face = symptoms & {"jaw_tongue_movements", "face_grimacing"}
+        found.add("face_jaw" if jaw_or_face else "larynx")
+    return found
+
+
+def candidate_types(symptoms, regions=()) -> set[str]:
+    """The dystonia types a case may fit: the body distribution, and myoclonus-dystonia when
+    jerks come with dystonia in the upper body (neck, an arm, the face, the trunk) and no leg."""
+    involved = regions_involved(symptoms, regions)
+    types = {distribution(involved)} - {None}
+    legs = {r for r in involved if LIMB_SIDE.get(r, ("",))[0] == "lower"}
+    if "jerks" in set(symptoms) and involved & UPPER_BODY and not legs:
+        types.add("myoclonus_dystonia")
+    return types

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
+MAX_PROBLEMS = 20  # problems listed for one input; the rest are counted, not listed
 
 
 class InputProblem(Exception):
@@ -39,7 +40,7 @@ def read_input(path: str) -> str:
     if len(data) > MAX_INPUT_BYTES:
         raise InputProblem(f"{path}: larger than {MAX_INPUT_BYTES:,} bytes; a case file is a few hundred bytes")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors add one) is skipped
     except UnicodeDecodeError as exc:
         raise InputProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
@@ -69,6 +70,8 @@ def parse_inputs(text: str, name: str = "input"):
         raise InputProblem(f"{name}: nested too deeply to be a case") from None
     except json.JSONDecodeError as exc:
         raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError:  # a number with thousands of digits: Python refuses to convert it
+        raise InputProblem(f"{name}: not valid for a case: a number is far too long") from None
     batch = isinstance(doc, list)
     items = doc if batch else [doc]
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
@@ -92,6 +95,9 @@ def parse_inputs(text: str, name: str = "input"):
         except CaseError as exc:
             problems += [where + line for line in str(exc).splitlines()]
     if problems:
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = problems[:MAX_PROBLEMS] + [f"... and {more:,} more problem{'s' if more > 1 else ''}"]
         raise InputProblem(f"{name}: invalid case\n  " + "\n  ".join(problems))
     return inputs, batch
 

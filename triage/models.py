@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from triage import knowledge
 
@@ -58,6 +58,14 @@ class Case(BaseModel):
     dopamine_blocker: Optional[DopamineBlockerId] = None
     history: list[HistoryId] = []
     red_flags: list[RedFlagId] = []
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_the_number_one(cls, value):
+        # Literal[1] alone would take true and 1.0 for 1: a wrong type must be refused, not coerced
+        if isinstance(value, bool) or isinstance(value, float):
+            return str(value).lower()  # fails the Literal, and the message shows what was given
+        return value
 
     @model_validator(mode="after")
     def _onset_not_after_age(self) -> "Case":

@@ -36,6 +36,17 @@ def _allowed(field: str) -> str:
     return ""
 
 
+def _shown(value, limit: int = 60) -> str:
+    """The value as the person wrote it, cut short when it is long."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return text[: limit - 4] + ("...'" if isinstance(value, str) else "...")
+
+
+MAX_LINE = 500  # a field name or value pasted by mistake can be a megabyte long
+
+
 def describe(exc: ValidationError, prefix: str = "") -> str:
     """One line per problem: ``field: what is wrong (allowed values: …)``."""
     lines = []
@@ -51,9 +62,11 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
         elif kind == "missing":
             msg = f"{path}: required field is missing"
         elif kind == "literal_error" and field == "version":
-            msg = f"version: {err.get('input')!r} is not supported; allowed values: 1"
+            msg = f"version: {_shown(err.get('input'))} is not supported; allowed values: 1"
         elif kind == "value_error" and not path:
             msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        elif kind == "string_unicode":  # a lone surrogate escape such as "\\ud800"
+            msg = f"{path or 'a field name'}: contains a broken character (a lone \\u escape), not text"
         elif kind == "model_type":
             msg = f"{path or 'case'}: expected a JSON object with the case fields"
         else:
@@ -61,7 +74,9 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
             allowed = _allowed(field)
             text = err["msg"]
             if kind == "literal_error":
-                text = f"{got!r} is not a known value"
+                text = f"{_shown(got)} is not a known value"
             msg = f"{path}: {text}" + (f" ({allowed})" if allowed else "")
+        if len(msg) > MAX_LINE:
+            msg = msg[: MAX_LINE - 3] + "..."
         lines.append(prefix + msg)
     return "\n".join(lines)

@@ -52,6 +52,11 @@ SAMPLES: dict[str, list[tuple[list[str], bytes]]] = {
         (["assess", "{case}", "--format", "fhir"], b""),
         (["assess", "{fhir}"], b""),  # a FHIR QuestionnaireResponse read back
     ],
+    "interview": [
+        # a whole blepharospasm interview answered line by line, declining to save anything
+        (["interview", "--plain"],
+         b"9\n1\n61\n8\n58\n9\n1\n2\n2\n1\n1\n5\n\n\n2\n2\n"),
+    ],
     "explain": [
         (["explain", "{case}"], b""),
         (["explain", "{case}", "--format", "json", "--add", "region=trunk", "--remove", "feature=sensory_trick"], b""),

@@ -42,14 +42,14 @@ class Flow:
     """One interview. ``io`` is a :class:`KeysIO` or a :class:`PlainIO`."""
 
     def __init__(self, io, iv: Interview, state: Optional[State] = None, *, educator: bool = False,
-                 err: TextIO = sys.stderr, folder: Path = Path("."), warm_up: bool = True,
+                 err: Optional[TextIO] = None, folder: Path = Path("."), warm_up: bool = True,
                  resumed_from: Optional[str] = None):
         self.io = io
         self.iv = iv
         self.t = iv.text
         self.state = state or State()
         self.educator = educator
-        self.err = err
+        self.err = err or sys.stderr
         self.folder = folder
         self.warm_up = warm_up
         self.resumed_from = resumed_from

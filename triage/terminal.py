@@ -58,9 +58,9 @@ class Words:
 class KeysIO:
     """Questions with questionary. ``input``/``output`` let tests drive it with a pipe."""
 
-    def __init__(self, words: Words, *, out: TextIO = sys.stdout, input=None, output=None):
+    def __init__(self, words: Words, *, out: Optional[TextIO] = None, input=None, output=None):
         self.words = words
-        self.out = out
+        self.out = out or sys.stdout  # looked up now, not at import (tests replace the streams)
         self._io = {k: v for k, v in (("input", input), ("output", output)) if v is not None}
         self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is drawn
 
@@ -183,10 +183,10 @@ def _parse_number(text: str, low: int, high: int, optional: bool) -> Any:
 class PlainIO:
     """Numbered answers read line by line from ``inp``; ``h`` why, ``b`` back, ``q`` stop."""
 
-    def __init__(self, words: Words, *, inp: TextIO = sys.stdin, out: TextIO = sys.stdout):
+    def __init__(self, words: Words, *, inp: Optional[TextIO] = None, out: Optional[TextIO] = None):
         self.words = words
-        self.inp = inp
-        self.out = out
+        self.inp = inp or sys.stdin  # looked up now, not at import (tests replace the streams)
+        self.out = out or sys.stdout
         self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is shown
 
     def say(self, text: str = "") -> None:

@@ -1,0 +1,373 @@
+"""The web app: the questionnaire as server-rendered pages, and a small JSON API.
+
+Stateless and private: the answers travel with the form (see :mod:`triage.web.flow`), nothing
+is stored, no cookie is set, every asset is served from here, and every response carries
+strict security headers. The pages work without JavaScript.
+
+Run it with ``dystonia-triage serve``; build it with :func:`create_app` (an ASGI app).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from triage import __version__, knowledge
+from triage.assessment import assess
+from triage.cli import MAX_INPUT_BYTES, InputProblem, parse_cases
+from triage.models import Assessment, Case
+from triage.report import is_emergency
+from triage.web import flow
+from triage.web import questions as questions_mod
+
+HERE = Path(__file__).resolve().parent
+# What the result page offers to download: (name in /download/NAME, button label).
+DOWNLOADS = [
+    ("report.md", "Download the report (Markdown)"),
+    ("case.json", "Download the answers (JSON)"),
+]
+
+# No script or style from anywhere but here, no framing, no plugins, forms post only here.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# The downloadable report is one self-contained page: its styles are inline, and nothing
+# else may load.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+
+
+class Guard:
+    """ASGI middleware: security headers on every response, and a cap on request bodies.
+
+    Answers are private, so nothing but the static files may be cached.
+    """
+
+    def __init__(self, app, max_body: int = MAX_INPUT_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope["path"].startswith("/static/")
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                return await _too_large(send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge()
+            return message
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"server"]
+                names = {k for k, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send) -> None:
+    body = b'{"detail": "request body too large"}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"content-security-policy", CSP.encode()), *SECURITY_HEADERS, (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(version=__version__, kb=knowledge.default())
+    return env
+
+
+def create_app() -> FastAPI:
+    """The ASGI app (a factory, so that each worker process builds its own)."""
+    app = FastAPI(
+        title="dystonia-triage",
+        version=__version__,
+        description=("A rule-based triage assistant for dystonia. It never diagnoses: only a "
+                     "neurologist can. The API speaks the project's case and assessment contract."),
+        docs_url=None, redoc_url=None,  # the interactive docs would load third-party assets
+        openapi_url="/api/openapi.json",
+    )
+    app.add_middleware(Guard)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    env = _environment()
+    qs = questions_mod.default()
+    kb = knowledge.default()
+    pages = Pages(env, qs, kb)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def welcome() -> HTMLResponse:
+        return pages.render("welcome.html", title="Start")
+
+    @app.get("/step", include_in_schema=False)
+    def step_get() -> RedirectResponse:
+        # Answers only ever travel in a POST body, never in an address.
+        return RedirectResponse("/", status_code=303)
+
+    @app.post("/step", response_class=HTMLResponse, include_in_schema=False)
+    async def step(request: Request) -> HTMLResponse:
+        form = await request.form()
+        return pages.step(form)
+
+    @app.post("/download/{name}", include_in_schema=False)
+    async def download(name: str, request: Request) -> Response:
+        form = await request.form()
+        return pages.download(name, form)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.post(
+        "/api/assess",
+        summary="Assess a case (or a JSON array of cases)",
+        description=("Send a case in the contract's shape; get the assessment. A JSON array of "
+                     "cases gives an array of assessments, in order. Malformed JSON gives 400; a "
+                     "case that breaks the contract gives 422 with one line per problem, naming "
+                     "the field and the allowed values."),
+        response_model=Assessment,
+        responses={400: {"description": "not valid JSON"},
+                   422: {"description": "the case breaks the contract; `errors` names each field"}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"oneOf": [{"$ref": "#/components/schemas/Case"},
+                                 {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}]}}}}},
+    )
+    async def api_assess(request: Request) -> Response:
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8")
+            json.loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return JSONResponse({"detail": f"body: not valid JSON ({exc})"}, status_code=400)
+        try:
+            cases, batch = parse_cases(text, "body")
+        except InputProblem as exc:
+            lines = str(exc).splitlines()
+            return JSONResponse({"detail": lines[0], "errors": [ln.strip() for ln in lines[1:]]},
+                                status_code=422)
+        docs = [assess(c).model_dump(mode="json") for c in cases]
+        return JSONResponse(docs if batch else docs[0])
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Case"] = Case.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+class Pages:
+    """The HTML pages of the questionnaire. Every method is a pure function of the form."""
+
+    def __init__(self, env: Environment, qs: questions_mod.Questions, kb: knowledge.KnowledgeBase) -> None:
+        self.env = env
+        self.qs = qs
+        self.kb = kb
+
+    # -- rendering ------------------------------------------------------------------------
+    def render(self, template: str, status: int = 200, **ctx) -> HTMLResponse:
+        ctx.setdefault("answers", {})
+        ctx.setdefault("error", None)
+        ctx.setdefault("hide_banner", False)
+        answers = ctx["answers"]
+        ctx.update(answers_json=flow.dump(answers), banner=self.banner(answers))
+        return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status)
+
+    def banner(self, answers: flow.Answers) -> Optional[dict]:
+        """The emergency advice for the warning signs given so far, shown on every page."""
+        flags = self.kb.by_id("red_flags")
+        levels = self.kb.by_id("care_levels")
+        given = [flags[f] for f in self.qs.case(answers).get("red_flags", []) if f in flags]
+        if not given:
+            return None
+        level = max((levels[f.care_level] for f in given), key=lambda lv: lv.rank)
+        return {"label": level.label, "action": level.action, "flags": [f.label for f in given]}
+
+    def question(self, q: questions_mod.Question, answers: flow.Answers, *, value=None,
+                 error: Optional[str] = None, then: str = "", status: int = 200) -> HTMLResponse:
+        p = flow.path(self.qs, answers)
+        ids = p.ids()
+        number = ids.index(q.id) + 1 if q.id in ids else len(ids) + 1
+        if value is None:
+            value = answers.get(q.id)
+        audience = self.qs.audience(answers)
+        title = q.wording(audience)
+        if isinstance(value, list):
+            chosen = [str(v) for v in value]
+            if not value and q.id in answers and error is None:
+                chosen = [flow.NONE]  # answered "none of these"
+        else:
+            chosen = [] if value is None else [str(value)]
+        number_value = chosen[0] if chosen and chosen[0] != questions_mod.UNKNOWN else ""
+        choices = flow.yes_no_choices() if q.kind == "yes_no" else q.choices
+        return self.render("question.html", status=status, title=("Error: " if error else "") + title,
+                           q=q, wording=title, chosen=chosen, number_value=number_value, choices=choices,
+                           error=error, number=number, then=then,
+                           answers=answers,
+                           can_review=p.frontier is None)
+
+    def review(self, answers: flow.Answers) -> HTMLResponse:
+        p = flow.path(self.qs, answers)
+        audience = self.qs.audience(p.answers)
+        rows = [{"id": q.id, "question": q.wording(audience), "answer": self.answer_text(q, p.answers[q.id])}
+                for q in p.asked if q.id in p.answers]
+        return self.render("review.html", title="Check your answers", answers=p.answers, rows=rows)
+
+    def answer_text(self, q: questions_mod.Question, value) -> str:
+        labels = {c.id: c.label for c in q.choices}
+        if q.kind == "several_of":
+            return "; ".join(labels[v] for v in value) if value else (q.none or "")
+        words = flow.words().labels
+        if q.kind == "number":
+            return words.not_known if value == questions_mod.UNKNOWN else f"{value} {q.unit or ''}".strip()
+        if q.kind == "yes_no":
+            return getattr(words, value)
+        return labels[value]
+
+    def result(self, answers: flow.Answers) -> HTMLResponse:
+        p = flow.path(self.qs, answers)
+        case = flow.validate_case(self.qs, p.answers)
+        a = assess(case)
+        rules = {t.rule: t for t in a.trace}
+        return self.render("result.html", title="The result", answers=p.answers, a=a, case=case,
+                           rules=rules, emergency=is_emergency(a), unfinished=p.frontier is not None,
+                           downloads=DOWNLOADS,
+                           audience=self.qs.audience(p.answers))
+
+    def bad(self, message: str) -> HTMLResponse:
+        return self.render("bad.html", status=400, title="Error: the answers could not be read",
+                           message=flow.messages().bad_answers, detail=message)
+
+    # -- the flow -------------------------------------------------------------------------
+    def step(self, form) -> HTMLResponse:
+        """One step of the questionnaire: read the answers, apply the button pressed, show the
+        next page."""
+        try:
+            answers = flow.load(self.qs, form.get("answers"))
+        except flow.BadAnswers as exc:
+            return self.bad(str(exc))
+        go = str(form.get("go") or "start")
+        qid = str(form.get("q") or "")
+        then = "review" if form.get("then") == "review" else ""
+        p = flow.path(self.qs, answers)
+        answers = p.answers
+        if go == "start":
+            first = flow.path(self.qs, {}).frontier
+            return self.question(first, {})
+        if go == "review":
+            return self.review(answers) if p.frontier is None else self.question(p.frontier, answers)
+        if go == "result":
+            return self.result(answers)
+        if go.startswith("change:"):
+            target = go.split(":", 1)[1]
+            if target not in p.ids():
+                return self.bad(f"change: {target!r} is not a question on this path")
+            return self.question(self.qs.by_id[target], answers, then="review")
+        q = self.qs.by_id.get(qid)
+        if q is None or q.id not in p.ids():
+            return self.bad(f"q: {qid!r} is not a question on this path")
+        if go == "back":
+            i = p.ids().index(q.id)
+            if i == 0:
+                return self.render("welcome.html", title="Start", answers=answers)
+            return self.question(p.asked[i - 1], answers)
+        if go == "continue":  # on from the emergency page
+            return self.after(q, answers, then)
+        if go != "next":
+            return self.bad(f"go: {go!r} is not a known button")
+        value, error = flow.parse(self.qs, q, form.getlist("answer"), answers)
+        if error:
+            return self.question(q, answers, value=form.getlist("answer"), error=error, then=then, status=422)
+        new = {**answers, q.id: value}
+        try:
+            flow.validate_case(self.qs, new)
+        except flow.BadAnswers as exc:
+            return self.question(q, answers, value=form.getlist("answer"), error=str(exc), then=then, status=422)
+        new = flow.path(self.qs, new).answers
+        if q.fills == "red_flags" and value:
+            a = assess(flow.validate_case(self.qs, new))
+            if is_emergency(a):
+                return self.render("emergency.html", title=a.care_label, answers=new, a=a, q=q, then=then,
+                                   hide_banner=True)
+        return self.after(q, new, then)
+
+    def after(self, q: questions_mod.Question, answers: flow.Answers, then: str) -> HTMLResponse:
+        """The page after ``q`` was answered: the next question on the path, else the review
+        (also straight back to the review when the person came from it)."""
+        p = flow.path(self.qs, answers)
+        if then == "review" and p.frontier is None:
+            return self.review(answers)
+        ids = p.ids()
+        i = ids.index(q.id) if q.id in ids else len(ids) - 1
+        if then != "review" and i + 1 < len(ids):
+            return self.question(p.asked[i + 1], answers)
+        if p.frontier is not None:
+            return self.question(p.frontier, answers, then=then)
+        return self.review(answers)
+
+    # -- downloads ------------------------------------------------------------------------
+    def download(self, name: str, form) -> Response:
+        try:
+            answers = flow.path(self.qs, flow.load(self.qs, form.get("answers"))).answers
+            case = flow.validate_case(self.qs, answers)
+        except flow.BadAnswers as exc:
+            return self.bad(str(exc))
+        from triage import report
+
+        if name == "case.json":
+            body = json.dumps(case.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+            return _attachment(body, "application/json", "dystonia-triage-case.json")
+        if name == "report.md":
+            return _attachment(report.markdown(assess(case), case), "text/markdown; charset=utf-8",
+                               "dystonia-triage-report.md")
+        return self.render("bad.html", status=404, title="Not found", message="There is no such download.",
+                           detail=name)
+
+
+def _attachment(body: str, media_type: str, filename: str, csp: Optional[str] = None) -> Response:
+    headers = {"content-disposition": f'attachment; filename="{filename}"'}
+    if csp:
+        headers["content-security-policy"] = csp
+    return Response(body, media_type=media_type, headers=headers)

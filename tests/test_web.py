@@ -1,0 +1,277 @@
+"""The web app through the framework's test client: the API, the pages, the form handling,
+the security headers and the statelessness."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import ROOT, case, run_cli
+from tests.webhelp import BLEPHAROSPASM, answers_of, text_of, title_of
+from triage import assess
+from triage.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def step(client, page: str, q: str, answer, go: str = "next", **extra):
+    data = {"answers": answers_of(page), "q": q, "go": go, "answer": answer, **extra}
+    return client.post("/step", data=data)
+
+
+def walk(client, path):
+    """Answer ``path`` from the first question; the last page."""
+    r = client.post("/step", data={"go": "start"})
+    for q, answer in path:
+        assert f'name="q" value="{q}"' in r.text, (q, title_of(r.text))
+        r = step(client, r.text, q, answer)
+        assert r.status_code == 200, text_of(r.text)[:500]
+    return r
+
+
+# --- the API -------------------------------------------------------------------------------
+
+def test_api_assess_gives_the_library_assessment():
+    example = json.loads((ROOT / "examples" / "blepharospasm.json").read_text())
+    with TestClient(create_app()) as c:
+        r = c.post("/api/assess", json=example)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == assess(example).model_dump(mode="json")
+
+
+def test_api_assess_batch_keeps_the_order(client):
+    r = client.post("/api/assess", json=[case(symptoms=["neck_craning"]), case(red_flags=["stroke_signs"])])
+    assert r.status_code == 200
+    assert [a["care_level"] for a in r.json()] == ["routine", "emergency_ambulance"]
+    assert r.json()[0]["candidates"][0]["type"] == "focal.cervical"
+
+
+@pytest.mark.parametrize("body, status, must_name", [
+    ({"version": 1, "age": 130}, 422, ["age", "0 to 120"]),
+    ({"version": 1, "symptoms": ["eye_blink"]}, 422, ["symptoms[0]", "'eye_blink'", "eye_blinking"]),
+    ({"version": 1, "colour": "red"}, 422, ["colour", "unknown field"]),
+    ({"version": 1, "age": 30, "onset_age": 40}, 422, ["onset_age"]),
+    ({}, 422, ["version"]),
+    ([], 422, ["empty"]),
+    ("{not json", 400, ["not valid JSON"]),
+])
+def test_api_assess_refuses_a_bad_case_naming_the_field(client, body, status, must_name):
+    content = body if isinstance(body, str) else json.dumps(body)
+    r = client.post("/api/assess", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == status
+    message = json.dumps(r.json())
+    for word in must_name:
+        assert word in message
+    assert "Traceback" not in message
+
+
+def test_api_refuses_a_huge_body(client):
+    r = client.post("/api/assess", content=b"[" + b" " * 1_100_000 + b"]",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_openapi_document_describes_the_api(client):
+    doc = client.get("/api/openapi.json").json()
+    assert doc["info"]["title"] == "dystonia-triage"
+    assess_op = doc["paths"]["/api/assess"]["post"]
+    schema = json.dumps(assess_op["requestBody"]["content"]["application/json"]["schema"])
+    assert "#/components/schemas/Case" in schema
+    assert "symptoms" in doc["components"]["schemas"]["Case"]["properties"]
+    assert "Assessment" in doc["components"]["schemas"]
+    assert "/step" not in doc["paths"]  # the pages are not API
+    # no interactive docs: they would load scripts from another site
+    assert client.get("/docs").status_code == 404
+
+
+# --- privacy and security ------------------------------------------------------------------
+
+PAGES = [("get", "/", None), ("post", "/step", {"go": "start"}), ("post", "/api/assess", None),
+         ("get", "/static/style.css", None), ("get", "/nope", None)]
+
+
+@pytest.mark.parametrize("method, url, data", PAGES)
+def test_every_response_has_strict_security_headers_and_no_cookie(client, method, url, data):
+    kwargs = {"json": {"version": 1}} if url == "/api/assess" else {"data": data} if data else {}
+    r = getattr(client, method)(url, **kwargs)
+    h = r.headers
+    csp = h["content-security-policy"]
+    for directive in ("default-src 'none'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"):
+        assert directive in csp
+    assert "http" not in csp  # no other site is allowed anything
+    assert h["x-frame-options"] == "DENY"
+    assert h["x-content-type-options"] == "nosniff"
+    assert h["referrer-policy"] == "no-referrer"
+    assert "set-cookie" not in h
+    assert "server" not in h
+    if not url.startswith("/static/"):
+        assert h["cache-control"] == "no-store"  # answers are private
+
+
+def test_pages_load_nothing_from_other_sites(client):
+    pages = [client.get("/").text, walk(client, BLEPHAROSPASM).text]
+    for page in pages:
+        for ref in re.findall(r'(?:src|href|action)="([^"]*)"', page):
+            assert ref.startswith(("/", "#")), ref
+        assert "<style" not in page and "style=" not in page and "onclick" not in page
+
+
+def test_static_assets_are_served_locally(client):
+    for path in ("/static/style.css", "/static/enhance.js"):
+        assert client.get(path).status_code == 200
+
+
+def test_answers_never_travel_in_an_address(client):
+    r = client.get("/step", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert 'method="get"' not in walk(client, BLEPHAROSPASM).text.lower()
+
+
+# --- the questionnaire ---------------------------------------------------------------------
+
+def test_a_blepharospasm_path_ends_in_the_review_then_the_result(client):
+    r = walk(client, BLEPHAROSPASM)
+    assert title_of(r.text) == "Check your answers"
+    review = text_of(r.text)
+    for words in ("How old are you? 61 years", "Which of these do you notice? Blinking you cannot control"):
+        assert words in review
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
+    page = text_of(r.text)
+    assert "How urgent: Book a neurologist" in page
+    assert "Blepharospasm (focal dystonia of the eyelids)" in page
+    assert "Match: may fit the pattern of (strong match)" in page
+    assert "Why: how the rules reached this" in page
+    assert "A sensory trick or task specificity is a hallmark of dystonia" in page  # the rule's why
+    assert "Only a neurologist can diagnose dystonia" in page
+    assert "you have" not in page.lower()
+
+
+def test_the_result_is_the_library_assessment_of_the_case_the_answers_make(client):
+    r = walk(client, BLEPHAROSPASM)
+    got = client.post("/download/case.json", data={"answers": answers_of(r.text)})
+    assert got.headers["content-disposition"] == 'attachment; filename="dystonia-triage-case.json"'
+    doc = got.json()
+    assert doc == {"version": 1, "respondent": "self", "age": 61, "onset_age": 58,
+                   "symptoms": ["eye_blinking"], "regions": ["eyes"], "features": ["sensory_trick"],
+                   "onset": "gradual", "course": "progressive", "dopamine_blocker": "none",
+                   "history": [], "red_flags": []}
+    md = client.post("/download/report.md", data={"answers": answers_of(r.text)})
+    assert md.text.startswith("# Dystonia triage report")
+    assert "Blepharospasm" in md.text
+
+
+def test_a_red_flag_shows_the_emergency_advice_at_once(client):
+    r = client.post("/step", data={"go": "start"})
+    r = step(client, r.text, "red_flags", ["breathing_difficulty"])
+    page = text_of(r.text)
+    assert title_of(r.text) == "EMERGENCY: call an ambulance now"
+    assert "Call emergency services (an ambulance) now" in page
+    assert "Trouble breathing" in page
+    # on with the questions: the advice stays on every page, in words
+    r = step(client, r.text, "red_flags", [], go="continue")
+    assert title_of(r.text) == "Who is answering these questions?"
+    assert "EMERGENCY: call an ambulance now" in text_of(r.text)
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
+    assert "How urgent: EMERGENCY: call an ambulance now" in text_of(r.text)
+    assert "Not every question was answered" in text_of(r.text)
+
+
+def test_audience_wording_follows_who_is_answering(client):
+    r = walk(client, [("red_flags", ["none"]), ("respondent", ["caregiver"])])
+    assert title_of(r.text) == "How old is the person you care for?"
+    r = walk(client, [("red_flags", ["none"]), ("respondent", ["clinician"])])
+    assert title_of(r.text) == "How old is the patient?"
+
+
+def test_back_goes_to_the_previous_question_with_its_answer(client):
+    r = walk(client, BLEPHAROSPASM[:3])
+    assert title_of(r.text) == "How old were you when the movements began?"
+    r = step(client, r.text, "onset_age", [], go="back")
+    assert title_of(r.text) == "How old are you?"
+    assert 'value="61"' in r.text
+
+
+def test_change_from_the_review_returns_to_the_review(client):
+    r = walk(client, BLEPHAROSPASM)
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "change:features"})
+    assert title_of(r.text) == "Does any of these fit the movements?"
+    assert 'value="sensory_trick" checked' in r.text.replace("\n", " ").replace("               ", " ")
+    r = step(client, r.text, "features", ["none"], then="review")
+    assert title_of(r.text) == "Check your answers"
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
+    assert "Match: may fit the pattern of (moderate match)" in text_of(r.text)
+
+
+def test_changing_an_answer_can_open_new_questions(client):
+    no_symptoms = [("red_flags", ["none"]), ("respondent", ["self"]), ("age", ["40"]), ("onset_age", [""]),
+                   ("symptoms", ["none"]), ("dopamine_blocker", ["none"]), ("history", ["none"])]
+    r = walk(client, no_symptoms)
+    assert title_of(r.text) == "Check your answers"
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "change:symptoms"})
+    r = step(client, r.text, "symptoms", ["neck_craning"], then="review")
+    # the follow-ups now apply, so they are asked before the review
+    assert title_of(r.text) == "Which parts of your body are pulled, twisted or cramped by the movements?"
+
+
+@pytest.mark.parametrize("q, path, answer, message", [
+    ("age", BLEPHAROSPASM[:2], ["abc"], "Type a whole number from 0 to 120"),
+    ("age", BLEPHAROSPASM[:2], ["121"], "Type a whole number from 0 to 120"),
+    ("onset_age", BLEPHAROSPASM[:3], ["70"], 'cannot be more than the answer to "How old are you?" (61)'),
+    ("red_flags", [], [], 'Tick at least one answer, or "None of these"'),
+    ("red_flags", [], ["none", "stroke_signs"], '"None of these" cannot be ticked together'),
+    ("respondent", BLEPHAROSPASM[:1], [], "Choose one of the answers"),
+    ("respondent", BLEPHAROSPASM[:1], ["robot"], "Choose one of the answers"),
+])
+def test_a_bad_answer_is_asked_again_with_a_clear_message(client, q, path, answer, message):
+    r = walk(client, path)
+    r = step(client, r.text, q, answer)
+    assert r.status_code == 422
+    assert title_of(r.text).startswith("Error: ")
+    assert f'name="q" value="{q}"' in r.text
+    assert "There is a problem" in text_of(r.text) and message in text_of(r.text)
+    assert re.search(r'aria-describedby="[^"]*\berror\b', r.text)  # the message is read with the field
+
+
+@pytest.mark.parametrize("answers, names", [
+    ('{"age": 500}', "answers.age"),
+    ('{"symptoms": ["laser_eyes"]}', "answers.symptoms"),
+    ('{"favourite": "x"}', "answers.favourite"),
+    ('{"age": 30, "onset_age": 40}', "onset_age"),
+    ('[1, 2]', "answers"),
+    ("not json", "answers"),
+    ('{"age": "' + "9" * 9000 + '"}', "too long"),
+])
+def test_tampered_answers_are_refused_and_nothing_is_assessed(client, answers, names):
+    r = client.post("/step", data={"answers": answers, "go": "result"})
+    assert r.status_code == 400
+    assert names in text_of(r.text)
+    assert "How urgent" not in text_of(r.text)
+
+
+def test_stateless_the_same_request_gives_the_same_page(client):
+    r = walk(client, BLEPHAROSPASM)
+    data = {"answers": answers_of(r.text), "go": "result"}
+    first = client.post("/step", data=data).text
+    with TestClient(create_app()) as other:  # another worker, no shared state
+        assert other.post("/step", data=data).text == first
+
+
+# --- the command ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "70000"], "--port"),
+    (["--workers", "0"], "--workers"),
+    (["--host", "203.0.113.999"], "--host"),
+])
+def test_serve_refuses_bad_options(args, message):
+    r = run_cli("serve", *args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,330 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright.
+
+The server is the real command (``dystonia-triage serve``) in a subprocess on a free port of
+127.0.0.1. Every page the paths visit is checked by axe-core (serious and critical violations
+fail) and saved as a screenshot under ``test-artifacts/web/``.
+
+``./dev test`` installs Chromium when it is missing (as root on Debian); elsewhere these tests
+are skipped, saying why. Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    reason = (f"no Chromium at {CHROMIUM}: ./dev test installs it as root on Debian "
+              "(apt-get install chromium); set TRIAGE_CHROMIUM to use another")
+    if os.environ.get("CI") and os.geteuid() == 0 and shutil.which("apt-get"):
+        pytest.fail("CI is root on Debian, so Chromium should have been installed: " + reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real ``dystonia-triage serve`` on a free local port; stopped after the module."""
+    _need_chromium()
+    port = _free_port()
+    log = open(ARTIFACTS.parent / "web-server.log", "w") if ARTIFACTS.parent.mkdir(parents=True, exist_ok=True) is None else None
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start (see {log.name})")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Visit:
+    """One person's visit: a browser page, with a check of every page it shows."""
+
+    def __init__(self, browser, server: str, name: str, *, viewport=DESKTOP, javascript=True, scale=1):
+        # Without JavaScript: the page's own script is never delivered. (Turning JavaScript
+        # off in the browser would also stop the accessibility checker, which is a script.)
+        self.context = browser.new_context(viewport=viewport, device_scale_factor=scale, accept_downloads=True)
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        if not javascript:
+            self.page.route("**/*.js", lambda route: (self.blocked.append(route.request.url), route.abort()))
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.server = server
+        self.name = name
+        self.shots = 0
+        self.viewport = viewport
+
+    def _console(self, m) -> None:
+        if m.type != "error":
+            return
+        if self.blocked and "net::ERR_FAILED" in m.text:
+            return  # the script this visit refused on purpose
+        if m.location.get("url", "").endswith("/step") and "status of 4" in m.text:
+            return  # the page itself, sent again with a 4xx status because an answer was refused
+        self.errors.append(f"{m.text} ({m.location.get('url')})")
+
+    def open(self, path: str = "/") -> None:
+        self.page.goto(self.server + path)
+
+    def check(self, label: str) -> None:
+        """Screenshot, accessibility check, no console errors, no sideways scrolling."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.shots += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
+        results = Axe().run(self.page)
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{label}: " + results.generate_report()
+        assert not self.errors, f"{label}: console errors: {self.errors}"
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{label}: the page scrolls sideways by {overflow} px at {self.viewport['width']} px"
+
+    def title(self) -> str:
+        return self.page.title().removesuffix(" – Dystonia triage")
+
+    def text(self) -> str:
+        return self.page.inner_text("main")
+
+    def tick(self, *labels: str) -> None:
+        for label in labels:
+            self.page.get_by_label(label, exact=True).check()
+
+    def next(self) -> None:
+        self.page.get_by_role("button", name="Next").click()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server, request):
+    visits = []
+
+    def make(name: str, **kwargs) -> Visit:
+        v = Visit(browser, server, name, **kwargs)
+        visits.append(v)
+        return v
+
+    yield make
+    for v in visits:
+        v.close()
+
+
+def answer_blepharospasm(v: Visit, check: bool = True) -> None:
+    """From the first question to the review, as a person with blepharospasm would answer."""
+    steps = [
+        ("Is any of these happening now, to you or to the person you are answering for?", ["None of these"], None),
+        ("Who is answering these questions?", ["I am answering about myself"], None),
+        ("How old are you?", [], "61"),
+        ("How old were you when the movements began?", [], "58"),
+        ("Which of these do you notice?", ["Blinking you cannot control, eye twitching, or eyes squeezing shut"], None),
+        ("Which parts of your body are pulled, twisted or cramped by the movements?", ["upper face (eyelids, brows)"], None),
+        ("Does any of these fit the movements?", ["Touching a spot (chin, face, back of the head) briefly eases the movement"], None),
+        ("How did the movements begin?", ["It came on slowly, over weeks or longer"], None),
+        ("How have the movements changed since they began?", ["It is getting worse or spreading"], None),
+        ("Have you taken a medicine for psychosis, or for sickness or vomiting (such as metoclopramide or prochlorperazine)?", ["No"], None),
+        ("Does any of these apply to you?", ["None of these"], None),
+    ]
+    for i, (question, labels, number) in enumerate(steps):
+        assert v.title() == question
+        if check:
+            v.check(f"q{i + 1}")
+        if number is not None:
+            v.page.get_by_label(question).fill(number)
+        v.tick(*labels)
+        v.next()
+
+
+def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(visit):
+    v = visit("phone-blepharospasm", viewport=PHONE, javascript=False)
+    v.open()
+    assert "call emergency services now" in v.text()
+    v.check("welcome")
+    v.page.get_by_role("button", name="Start the questions").click()
+    answer_blepharospasm(v)
+    assert v.title() == "Check your answers"
+    v.check("review")
+    v.page.get_by_role("button", name="These are right: show the result").click()
+    assert v.title() == "The result"
+    v.check("result")
+    text = v.text()
+    assert "How urgent: Book a neurologist" in text
+    assert "What to do now: Book an appointment with a neurologist" in text
+    assert "Blepharospasm (focal dystonia of the eyelids)" in text
+    assert "Match: may fit the pattern of (strong match)" in text
+    assert "Only a neurologist can diagnose dystonia" in text
+    v.page.get_by_text("Why: how the rules reached this").click()
+    assert v.page.get_by_text("A sensory trick or task specificity is a hallmark of dystonia").first.is_visible()
+    with v.page.expect_download() as got:
+        v.page.get_by_role("button", name="Download the answers (JSON)").click()
+    case = json.loads(Path(got.value.path()).read_text())
+    assert case["symptoms"] == ["eye_blinking"] and case["features"] == ["sensory_trick"] and case["age"] == 61
+    with v.page.expect_download() as got:
+        v.page.get_by_role("button", name="Download the report (Markdown)").click()
+    assert "Blepharospasm" in Path(got.value.path()).read_text()
+
+
+def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
+    v = visit("desktop-emergency")
+    v.open()
+    v.page.get_by_role("button", name="Start the questions").click()
+    v.tick("Trouble breathing, noisy breathing, or a tight throat")
+    v.next()
+    assert v.title() == "EMERGENCY: call an ambulance now"
+    text = v.text()
+    assert "Call emergency services (an ambulance) now" in text
+    assert "Trouble breathing, noisy breathing, or a tight throat" in text
+    v.check("emergency")
+    v.page.get_by_role("button", name="Go on with the questions").click()
+    assert v.title() == "Who is answering these questions?"
+    assert "EMERGENCY: call an ambulance now" in v.page.inner_text("body")
+    v.check("banner")
+    v.page.get_by_role("button", name="Back").click()
+    v.page.get_by_role("button", name="Next").click()  # the ticked sign is kept
+    assert v.title() == "EMERGENCY: call an ambulance now"
+    v.page.get_by_role("button", name="See the result now").click()
+    assert "How urgent: EMERGENCY: call an ambulance now" in v.text()
+    v.check("result")
+
+
+def test_a_nurse_reviews_and_changes_an_answer(visit):
+    v = visit("desktop-review")
+    v.open()
+    v.page.get_by_role("button", name="Start the questions").click()
+    answer_blepharospasm(v, check=False)
+    assert v.title() == "Check your answers"
+    review = v.text()
+    assert "Touching a spot (chin, face, back of the head) briefly eases the movement" in review
+    v.page.get_by_role("button", name="Change the answer to: Does any of these fit the movements?").click()
+    assert v.title() == "Does any of these fit the movements?"
+    box = v.page.get_by_label("Touching a spot (chin, face, back of the head) briefly eases the movement")
+    assert box.is_checked()
+    box.uncheck()
+    v.tick("None of these")
+    v.page.get_by_role("button", name="Save and return to your answers").click()
+    assert v.title() == "Check your answers"
+    assert "Touching a spot" not in v.text()
+    v.check("changed")
+    v.page.get_by_role("button", name="These are right: show the result").click()
+    assert "Match: may fit the pattern of (moderate match)" in v.text()
+
+
+def tab_to(v: Visit, expression: str, wanted: str, limit: int = 40) -> None:
+    """Press Tab until ``expression`` (about the focused element) gives ``wanted``."""
+    for _ in range(limit):
+        v.page.keyboard.press("Tab")
+        if v.page.evaluate(expression) == wanted:
+            return
+    raise AssertionError(f"Tab never reached {wanted!r}")
+
+
+def test_keyboard_only_with_a_visible_focus_and_clear_errors(visit):
+    v = visit("keyboard", viewport=PHONE)
+    v.open()
+    kb = v.page.keyboard
+    kb.press("Tab")  # the skip link comes first
+    assert v.page.evaluate("document.activeElement.textContent") == "Skip to the main content"
+    tab_to(v, "document.activeElement.textContent.trim()", "Start the questions")
+    focus = v.page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                            " return [s.outlineStyle, s.outlineWidth, s.backgroundColor]; })()")
+    assert focus[0] != "none" and focus[1] == "3px", focus
+    v.check("focus")
+    with v.page.expect_navigation():
+        kb.press("Enter")
+    assert v.title().startswith("Is any of these happening now")
+    tab_to(v, "document.activeElement.value", "none")  # "None of these", ticked with the space bar
+    kb.press("Space")
+    kb.press("Tab")
+    assert v.page.evaluate("document.activeElement.textContent.trim()") == "Next"
+    with v.page.expect_navigation():
+        kb.press("Enter")
+    assert v.title() == "Who is answering these questions?"
+    # no answer chosen: the same question again, the problem in words, focus on the summary
+    tab_to(v, "document.activeElement.textContent.trim()", "Next")
+    with v.page.expect_navigation():
+        kb.press("Enter")
+    assert v.title() == "Error: Who is answering these questions?"
+    assert "There is a problem" in v.text() and "Choose one of the answers." in v.text()
+    assert v.page.evaluate("document.activeElement.className") == "error-summary"
+    v.check("error")
+
+
+def test_the_result_reflows_at_200_percent_zoom(visit):
+    # 200% zoom of a 1280 px wide window lays the page out in 640 CSS pixels at scale 2.
+    v = visit("zoom200", viewport={"width": 640, "height": 400}, scale=2)
+    v.open()
+    v.page.get_by_role("button", name="Start the questions").click()
+    answer_blepharospasm(v, check=False)
+    v.page.get_by_role("button", name="These are right: show the result").click()
+    v.check("result")
+
+
+def test_a_tampered_page_is_refused_in_words(visit):
+    v = visit("tampered")
+    v.open()
+    v.page.get_by_role("button", name="Start the questions").click()
+    v.page.evaluate("document.querySelector('input[name=answers]').value = '{\"age\": 500}'")
+    v.tick("None of these")
+    v.next()
+    assert v.title() == "Error: the answers could not be read"
+    assert "answers.age" in v.text()
+    v.check("refused")

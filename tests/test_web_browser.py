@@ -169,29 +169,41 @@ def visit(browser, server, request):
         v.close()
 
 
-def answer_blepharospasm(v: Visit, check: bool = True) -> None:
-    """From the first question to the review, as a person with blepharospasm would answer."""
-    steps = [
-        ("Is any of these happening now, to you or to the person you are answering for?", ["None of these"], None),
-        ("Who is answering these questions?", ["I am answering about myself"], None),
-        ("How old are you?", [], "61"),
-        ("How old were you when the movements began?", [], "58"),
-        ("Which of these do you notice?", ["Blinking you cannot control, eye twitching, or eyes squeezing shut"], None),
-        ("Which parts of your body are pulled, twisted or cramped by the movements?", ["upper face (eyelids, brows)"], None),
-        ("Does any of these fit the movements?", ["Touching a spot (chin, face, back of the head) briefly eases the movement"], None),
-        ("How did the movements begin?", ["It came on slowly, over weeks or longer"], None),
-        ("How have the movements changed since they began?", ["It is getting worse or spreading"], None),
-        ("Have you taken a medicine for psychosis, or for sickness or vomiting (such as metoclopramide or prochlorperazine)?", ["No"], None),
-        ("Does any of these apply to you?", ["None of these"], None),
-    ]
-    for i, (question, labels, number) in enumerate(steps):
-        assert v.title() == question
+# What a person with blepharospasm answers, by the words on the screen (a number as text).
+BLEPHAROSPASM = {
+    "red_flags": ["None of these"], "respondent": ["I am answering about myself"], "age": "61",
+    "onset_age": "58", "symptoms": ["Blinking you cannot control, eye twitching, or eyes squeezing shut"],
+    "other_regions": ["No other part"], "sensory_trick": ["Yes"], "task_specific": ["No"],
+    "better_after_sleep": ["No"], "alcohol_improves": ["No"], "one_side_face": ["No"],
+    "urge_to_move": ["No"], "worse_with_stress": ["No"], "onset": ["It came on slowly, over weeks or longer"],
+    "course": ["It is getting worse or spreading"], "dopamine_blocker": ["No"], "history": ["None of these"],
+}
+
+
+def question_id(v: Visit):
+    field = v.page.locator("input[name=q]")
+    return field.get_attribute("value") if field.count() else None
+
+
+def answer(v: Visit, story: dict, check: bool = True, until=None) -> list[str]:
+    """Answer each question the page asks as ``story`` tells, up to the review (or the
+    question ``until``); the ids of the questions asked."""
+    asked = []
+    for _ in range(40):
+        qid = question_id(v)
+        if qid is None or qid == until:
+            return asked
+        asked.append(qid)
+        assert qid in story, f"the story has no answer to {qid!r} ({v.title()})"
         if check:
-            v.check(f"q{i + 1}")
-        if number is not None:
-            v.page.get_by_label(question).fill(number)
-        v.tick(*labels)
+            v.check(qid)
+        given = story[qid]
+        if isinstance(given, str):
+            v.page.get_by_label(v.page.locator("h1 label").inner_text()).fill(given)
+        else:
+            v.tick(*given)
         v.next()
+    raise AssertionError("the questionnaire never ended")
 
 
 def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(visit):
@@ -200,8 +212,9 @@ def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(vis
     assert "call emergency services now" in v.text()
     v.check("welcome")
     v.page.get_by_role("button", name="Start the questions").click()
-    answer_blepharospasm(v)
-    assert v.title() == "Check your answers"
+    asked = answer(v, BLEPHAROSPASM)
+    assert asked[:2] == ["red_flags", "respondent"]  # warning signs first, then who answers
+    assert v.title() == "Your answers"
     v.check("review")
     v.page.get_by_role("button", name="These are right: show the result").click()
     assert v.title() == "The result"
@@ -239,7 +252,25 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     assert "EMERGENCY: call an ambulance now" in v.page.inner_text("body")
     v.check("banner")
     v.page.get_by_role("button", name="Back").click()
-    v.page.get_by_role("button", name="Next").click()  # the ticked sign is kept
+    assert v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").is_checked()
+    v.tick("Cannot swallow, or choking")
+    v.next()  # the same care level: the advice stays in the banner, no second interruption
+    assert v.title() == "Who is answering these questions?"
+    assert "Warning signs given: Trouble breathing, noisy breathing, or a tight throat; Cannot swallow" in v.page.inner_text("body")
+    v.page.get_by_role("button", name="Back").click()
+    v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").uncheck()
+    v.page.get_by_label("Cannot swallow, or choking").uncheck()
+    v.tick("Eyes forced upward or sideways and stuck there")
+    v.next()
+    assert v.title() == "Who is answering these questions?"
+    assert "EMERGENCY: go to an emergency department now" in v.page.inner_text("body")
+    v.tick("I am answering for someone I care for")
+    v.next()
+    assert v.title() == "How old is the person you care for?"
+    v.page.get_by_role("button", name="Back").click()
+    v.page.get_by_role("button", name="Back").click()
+    v.tick("Trouble breathing, noisy breathing, or a tight throat")
+    v.next()  # more urgent than before: shown at once again
     assert v.title() == "EMERGENCY: call an ambulance now"
     v.page.get_by_role("button", name="See the result now").click()
     assert "How urgent: EMERGENCY: call an ambulance now" in v.text()
@@ -250,19 +281,19 @@ def test_a_nurse_reviews_and_changes_an_answer(visit):
     v = visit("desktop-review")
     v.open()
     v.page.get_by_role("button", name="Start the questions").click()
-    answer_blepharospasm(v, check=False)
-    assert v.title() == "Check your answers"
-    review = v.text()
-    assert "Touching a spot (chin, face, back of the head) briefly eases the movement" in review
-    v.page.get_by_role("button", name="Change the answer to: Does any of these fit the movements?").click()
-    assert v.title() == "Does any of these fit the movements?"
-    box = v.page.get_by_label("Touching a spot (chin, face, back of the head) briefly eases the movement")
-    assert box.is_checked()
-    box.uncheck()
-    v.tick("None of these")
+    answer(v, BLEPHAROSPASM, check=False)
+    assert v.title() == "Your answers"
+    trick = "Does lightly touching a spot (your chin, face or the back of your head) ease the movement for a while?"
+    row = v.page.locator(".row", has_text=trick)
+    assert row.locator("dd.value").inner_text() == "Yes"
+    v.check("review")
+    v.page.get_by_role("button", name=f"Change the answer to: {trick}").click()
+    assert v.title() == trick
+    assert v.page.get_by_label("Yes", exact=True).is_checked()
+    v.tick("No")
     v.page.get_by_role("button", name="Save and return to your answers").click()
-    assert v.title() == "Check your answers"
-    assert "Touching a spot" not in v.text()
+    assert v.title() == "Your answers"
+    assert row.locator("dd.value").inner_text() == "No"
     v.check("changed")
     v.page.get_by_role("button", name="These are right: show the result").click()
     assert "Match: may fit the pattern of (moderate match)" in v.text()
@@ -313,7 +344,7 @@ def test_the_result_reflows_at_200_percent_zoom(visit):
     v = visit("zoom200", viewport={"width": 640, "height": 400}, scale=2)
     v.open()
     v.page.get_by_role("button", name="Start the questions").click()
-    answer_blepharospasm(v, check=False)
+    answer(v, BLEPHAROSPASM, check=False)
     v.page.get_by_role("button", name="These are right: show the result").click()
     v.check("result")
 

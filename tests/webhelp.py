@@ -25,10 +25,22 @@ def text_of(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))).strip()
 
 
-# A complete blepharospasm path, as the interim questions ask it: (question id, answer).
-BLEPHAROSPASM = [
-    ("red_flags", ["none"]), ("respondent", ["self"]), ("age", ["61"]), ("onset_age", ["58"]),
-    ("symptoms", ["eye_blinking"]), ("regions", ["eyes"]), ("features", ["sensory_trick"]),
-    ("onset", ["gradual"]), ("course", ["progressive"]), ("dopamine_blocker", ["none"]),
-    ("history", ["none"]),
-]
+QID = re.compile(r'name="q" value="([^"]*)"')
+
+
+def question_of(page: str):
+    """The id of the question a page asks (``None`` on other pages)."""
+    m = QID.search(page)
+    return m.group(1) if m else None
+
+
+# Stories: what a person answers to each question the questionnaire may ask (form values).
+# The questionnaire decides which questions it asks; a story answers whichever come.
+NO = ["no"]
+BLEPHAROSPASM = {
+    "red_flags": ["none"], "respondent": ["self"], "age": ["61"], "onset_age": ["58"],
+    "symptoms": ["eye_blinking"], "other_regions": ["none"], "sensory_trick": ["yes"],
+    "task_specific": NO, "better_after_sleep": NO, "alcohol_improves": NO, "one_side_face": NO,
+    "urge_to_move": NO, "worse_with_stress": NO, "onset": ["gradual"], "course": ["progressive"],
+    "dopamine_blocker": ["none"], "history": ["none"],
+}

@@ -25,6 +25,7 @@ from triage.models import Assessment, Case
 from triage.report import is_emergency
 from triage.web import flow
 from triage.web import questions as questions_mod
+from triage.web.questions import State
 
 HERE = Path(__file__).resolve().parent
 # What the result page offers to download: (name in /download/NAME, button label).
@@ -127,9 +128,8 @@ def create_app() -> FastAPI:
     app.add_middleware(Guard)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
-    qs = questions_mod.default()
     kb = knowledge.default()
-    pages = Pages(env, qs, kb)
+    pages = Pages(env, questions_mod.default(), kb)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def welcome() -> HTMLResponse:
@@ -199,12 +199,14 @@ def create_app() -> FastAPI:
 
 
 class Pages:
-    """The HTML pages of the questionnaire. Every method is a pure function of the form."""
+    """The HTML pages of the questionnaire. Every page is a function of the form alone."""
 
-    def __init__(self, env: Environment, qs: questions_mod.Questions, kb: knowledge.KnowledgeBase) -> None:
+    def __init__(self, env: Environment, iv, kb: knowledge.KnowledgeBase) -> None:
         self.env = env
-        self.qs = qs
+        self.iv = iv
         self.kb = kb
+        self.sections = {s.id: s.title for s in kb.sections}
+        self.ranks = {c.id: c.rank for c in kb.care_levels}
 
     # -- rendering ------------------------------------------------------------------------
     def render(self, template: str, status: int = 200, **ctx) -> HTMLResponse:
@@ -212,69 +214,59 @@ class Pages:
         ctx.setdefault("error", None)
         ctx.setdefault("hide_banner", False)
         answers = ctx["answers"]
-        ctx.update(answers_json=flow.dump(answers), banner=self.banner(answers))
+        ctx.update(answers_json=flow.dump(answers), banner=self.banner(answers), words=self.iv.text)
         return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status)
 
     def banner(self, answers: flow.Answers) -> Optional[dict]:
         """The emergency advice for the warning signs given so far, shown on every page."""
         flags = self.kb.by_id("red_flags")
         levels = self.kb.by_id("care_levels")
-        given = [flags[f] for f in self.qs.case(answers).get("red_flags", []) if f in flags]
+        given = [flags[f] for f in self.iv.case(answers).get("red_flags", []) if f in flags]
         if not given:
             return None
         level = max((levels[f.care_level] for f in given), key=lambda lv: lv.rank)
         return {"label": level.label, "action": level.action, "flags": [f.label for f in given]}
 
-    def question(self, q: questions_mod.Question, answers: flow.Answers, *, value=None,
+    def question(self, q, answers: flow.Answers, *, submitted: Optional[list] = None,
                  error: Optional[str] = None, then: str = "", status: int = 200) -> HTMLResponse:
-        p = flow.path(self.qs, answers)
-        ids = p.ids()
-        number = ids.index(q.id) + 1 if q.id in ids else len(ids) + 1
-        if value is None:
-            value = answers.get(q.id)
-        audience = self.qs.audience(answers)
-        title = q.wording(audience)
+        state = State(answers=answers)
+        order = flow.given(self.iv, answers)
+        number = order.index(q.id) + 1 if q.id in order else len(order) + 1
+        value = answers.get(q.id) if submitted is None else submitted
         if isinstance(value, list):
             chosen = [str(v) for v in value]
-            if not value and q.id in answers and error is None:
+            if not value and submitted is None:
                 chosen = [flow.NONE]  # answered "none of these"
         else:
             chosen = [] if value is None else [str(value)]
-        number_value = chosen[0] if chosen and chosen[0] != questions_mod.UNKNOWN else ""
-        choices = flow.yes_no_choices() if q.kind == "yes_no" else q.choices
-        return self.render("question.html", status=status, title=("Error: " if error else "") + title,
-                           q=q, wording=title, chosen=chosen, number_value=number_value, choices=choices,
-                           error=error, number=number, then=then,
-                           answers=answers,
-                           can_review=p.frontier is None)
+        if q.kind == "number" and submitted is None and q.id in answers and value is None:
+            chosen = []  # answered "I don't know"
+        if q.kind == "yes_no":
+            choices = [{"id": code, "label": self.iv.text.yes_no_label(code), "description": None}
+                       for code in q.answer_ids()]
+        else:
+            choices = [{"id": c.id, "label": c.label or c.id, "description": c.description} for c in q.choices]
+        wording = self.iv.wording(q, state)
+        return self.render("question.html", status=status, title=("Error: " if error else "") + wording,
+                           q=q, wording=wording, section=self.sections.get(q.section, ""),
+                           chosen=chosen, number_value=chosen[0] if chosen and q.kind == "number" else "",
+                           choices=choices, error=error, number=number, then=then, answers=answers,
+                           can_review=flow.frontier(self.iv, answers) is None)
 
     def review(self, answers: flow.Answers) -> HTMLResponse:
-        p = flow.path(self.qs, answers)
-        audience = self.qs.audience(p.answers)
-        rows = [{"id": q.id, "question": q.wording(audience), "answer": self.answer_text(q, p.answers[q.id])}
-                for q in p.asked if q.id in p.answers]
-        return self.render("review.html", title="Check your answers", answers=p.answers, rows=rows)
-
-    def answer_text(self, q: questions_mod.Question, value) -> str:
-        labels = {c.id: c.label for c in q.choices}
-        if q.kind == "several_of":
-            return "; ".join(labels[v] for v in value) if value else (q.none or "")
-        words = flow.words().labels
-        if q.kind == "number":
-            return words.not_known if value == questions_mod.UNKNOWN else f"{value} {q.unit or ''}".strip()
-        if q.kind == "yes_no":
-            return getattr(words, value)
-        return labels[value]
+        state = State(answers=answers)
+        active = self.iv.active(answers)
+        rows = [{"id": q.id, "question": self.iv.wording(q, state), "answer": self.iv.answer_label(q, active[q.id])}
+                for q in self.iv.questions if q.id in active]
+        return self.render("review.html", title=self.iv.text.review_title, answers=answers, rows=rows)
 
     def result(self, answers: flow.Answers) -> HTMLResponse:
-        p = flow.path(self.qs, answers)
-        case = flow.validate_case(self.qs, p.answers)
+        case = flow.validate_case(self.iv, answers)
         a = assess(case)
         rules = {t.rule: t for t in a.trace}
-        return self.render("result.html", title="The result", answers=p.answers, a=a, case=case,
-                           rules=rules, emergency=is_emergency(a), unfinished=p.frontier is not None,
-                           downloads=DOWNLOADS,
-                           audience=self.qs.audience(p.answers))
+        return self.render("result.html", title=self.iv.text.result_title, answers=answers, a=a,
+                           case=case, rules=rules, emergency=is_emergency(a),
+                           unfinished=flow.frontier(self.iv, answers) is not None, downloads=DOWNLOADS)
 
     def bad(self, message: str) -> HTMLResponse:
         return self.render("bad.html", status=400, title="Error: the answers could not be read",
@@ -285,73 +277,67 @@ class Pages:
         """One step of the questionnaire: read the answers, apply the button pressed, show the
         next page."""
         try:
-            answers = flow.load(self.qs, form.get("answers"))
+            answers = flow.load(self.iv, form.get("answers"))
         except flow.BadAnswers as exc:
             return self.bad(str(exc))
         go = str(form.get("go") or "start")
         qid = str(form.get("q") or "")
         then = "review" if form.get("then") == "review" else ""
-        p = flow.path(self.qs, answers)
-        answers = p.answers
         if go == "start":
-            first = flow.path(self.qs, {}).frontier
-            return self.question(first, {})
+            return self.question(flow.frontier(self.iv, {}), {})
         if go == "review":
-            return self.review(answers) if p.frontier is None else self.question(p.frontier, answers)
+            nxt = flow.frontier(self.iv, answers)
+            return self.review(answers) if nxt is None else self.question(nxt, answers)
         if go == "result":
             return self.result(answers)
         if go.startswith("change:"):
             target = go.split(":", 1)[1]
-            if target not in p.ids():
-                return self.bad(f"change: {target!r} is not a question on this path")
-            return self.question(self.qs.by_id[target], answers, then="review")
-        q = self.qs.by_id.get(qid)
-        if q is None or q.id not in p.ids():
-            return self.bad(f"q: {qid!r} is not a question on this path")
+            if target not in self.iv.active(answers):
+                return self.bad(f"change: {target!r} is not an answer given")
+            return self.question(self.iv.by_id[target], answers, then="review")
+        q = self.iv.by_id.get(qid)
+        if q is None:
+            return self.bad(f"q: {qid!r} is not a question of this questionnaire")
         if go == "back":
-            i = p.ids().index(q.id)
-            if i == 0:
+            prev = flow.before(self.iv, answers, q.id)
+            if prev is None:
                 return self.render("welcome.html", title="Start", answers=answers)
-            return self.question(p.asked[i - 1], answers)
+            return self.question(prev, answers)
         if go == "continue":  # on from the emergency page
-            return self.after(q, answers, then)
+            return self.next_page(q, answers, then)
         if go != "next":
             return self.bad(f"go: {go!r} is not a known button")
-        value, error = flow.parse(self.qs, q, form.getlist("answer"), answers)
+        submitted = form.getlist("answer")
+        value, error = flow.parse(self.iv, q, submitted, answers, State(answers=answers))
         if error:
-            return self.question(q, answers, value=form.getlist("answer"), error=error, then=then, status=422)
+            return self.question(q, answers, submitted=submitted, error=error, then=then, status=422)
         new = {**answers, q.id: value}
         try:
-            flow.validate_case(self.qs, new)
+            case = flow.validate_case(self.iv, new)
         except flow.BadAnswers as exc:
-            return self.question(q, answers, value=form.getlist("answer"), error=str(exc), then=then, status=422)
-        new = flow.path(self.qs, new).answers
-        if q.fills == "red_flags" and value:
-            a = assess(flow.validate_case(self.qs, new))
-            if is_emergency(a):
-                return self.render("emergency.html", title=a.care_label, answers=new, a=a, q=q, then=then,
-                                   hide_banner=True)
-        return self.after(q, new, then)
+            return self.question(q, answers, submitted=submitted, error=str(exc), then=then, status=422)
+        now = assess(case)
+        if is_emergency(now):
+            was = assess(flow.validate_case(self.iv, answers)).care_level
+            if self.ranks[now.care_level] > self.ranks[was]:
+                return self.render("emergency.html", title=now.care_label, answers=new, a=now, q=q,
+                                   then=then, hide_banner=True)
+        return self.next_page(q, new, then)
 
-    def after(self, q: questions_mod.Question, answers: flow.Answers, then: str) -> HTMLResponse:
-        """The page after ``q`` was answered: the next question on the path, else the review
-        (also straight back to the review when the person came from it)."""
-        p = flow.path(self.qs, answers)
-        if then == "review" and p.frontier is None:
-            return self.review(answers)
-        ids = p.ids()
-        i = ids.index(q.id) if q.id in ids else len(ids) - 1
-        if then != "review" and i + 1 < len(ids):
-            return self.question(p.asked[i + 1], answers)
-        if p.frontier is not None:
-            return self.question(p.frontier, answers, then=then)
-        return self.review(answers)
+    def next_page(self, q, answers: flow.Answers, then: str) -> HTMLResponse:
+        """The page after ``q`` was answered: the next question, else the review (and straight
+        back to the review when the person came from it, unless a new question now applies)."""
+        if then == "review":
+            nxt = flow.frontier(self.iv, answers)
+            return self.review(answers) if nxt is None else self.question(nxt, answers, then=then)
+        nxt = flow.after(self.iv, answers, q.id)
+        return self.review(answers) if nxt is None else self.question(nxt, answers)
 
     # -- downloads ------------------------------------------------------------------------
     def download(self, name: str, form) -> Response:
         try:
-            answers = flow.path(self.qs, flow.load(self.qs, form.get("answers"))).answers
-            case = flow.validate_case(self.qs, answers)
+            answers = flow.load(self.iv, form.get("answers"))
+            case = flow.validate_case(self.iv, answers)
         except flow.BadAnswers as exc:
             return self.bad(str(exc))
         from triage import report

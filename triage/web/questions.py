@@ -1,152 +1,160 @@
-"""The questions the web page asks, behind one small interface.
+"""Where the web page gets its questions and its next-question logic.
 
-The page only needs: the questions in order (``Questions.questions``, ``by_id``), the next
-question to ask for the answers so far (``next_question``), and the contract case the answers
-make (``case``). An answer is keyed by question id and holds answer codes: one code for
-``one_of`` and ``yes_no``, a list for ``several_of``, a whole number or ``"unknown"`` for
-``number``.
+The questions are the shared question data (``knowledge/questions.yaml``, loaded and checked
+by :mod:`triage.questions`); the web page never words a question itself. The page talks to an
+*interview* object with the shape of the questionnaire library's ``Interview``: ``questions``,
+``by_id``, ``text``, ``kb``, ``active(answers)``, ``case(answers)``,
+``next_question(state)``, ``audience(state)``, ``wording(q, state)`` and
+``answer_label(q, value)``; and to ``check_answer(q, value, answers)``.
 
-INTERIM: until the shared question data (``knowledge/questions.yaml``) and its next-question
-library are on main, the questions are generated from the knowledge base's contract fields,
-with the wording of each question in ``interim_questions.yaml``. Switching means replacing
-:func:`default` with an adapter over that library; nothing else in ``triage.web`` changes.
+INTERIM: until the questionnaire library (the adaptive next-question logic) is on main,
+:class:`InterimInterview` stands in for it: it asks every question whose condition on earlier
+answers holds, in the file's order, without the check of whether an answer could still change
+the result. :func:`default` is the one place to switch.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
-
-from triage import knowledge
-
-Kind = Literal["yes_no", "one_of", "several_of", "number"]
-AnswerValue = Union[str, int, list[str]]
-AUDIENCES = ("self", "caregiver", "clinician", "educator")
-UNKNOWN = "unknown"
+from triage import questions as qmod
+from triage.questions import YES, Question
 
 
-@dataclass(frozen=True)
-class Choice:
-    id: str
-    label: str
-    description: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    fills: str
-    kind: Kind
-    section: str
-    ask: dict[str, str]
-    help: Optional[str] = None
-    none: Optional[str] = None
-    choices: tuple[Choice, ...] = ()
-    min: int = 0
-    max: int = 120
-    max_from: Optional[str] = None
-    optional: bool = True
-    always: Optional[str] = None
-    unit: Optional[str] = None
-
-    def wording(self, audience: Optional[str]) -> str:
-        """The question in the words for this audience (``None``: not said yet)."""
-        for key in (audience or "anyone", "self", "anyone"):
-            if key in self.ask:
-                return self.ask[key]
-        return next(iter(self.ask.values()))
-
-    def choice_ids(self) -> list[str]:
-        return [c.id for c in self.choices]
+class AnswerError(ValueError):
+    """An answer a question does not accept; the message says what it accepts."""
 
 
 @dataclass
-class Questions:
-    """The questionnaire: questions in the order of asking, and the rules of the flow."""
+class State:
+    """The answers so far (question id -> answer), in the order they were given."""
 
-    questions: list[Question]
-    by_id: dict[str, Question] = field(init=False)
+    answers: dict[str, Any] = field(default_factory=dict)
+    audience: Optional[str] = None
 
-    def __post_init__(self) -> None:
+
+def number_bounds(q: Question, answers: dict) -> tuple[int, int]:
+    low, high = q.min or 0, q.max if q.max is not None else 0
+    if q.max_from is not None and isinstance(answers.get(q.max_from), int):
+        high = min(high, answers[q.max_from])
+    return low, high
+
+
+def check_answer(q: Question, value: Any, answers: dict) -> None:
+    """Raise :class:`AnswerError` unless ``value`` is an answer ``q`` accepts."""
+    if q.kind == "number":
+        if value is None:
+            if not q.optional:
+                raise AnswerError("an answer is needed")
+            return
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise AnswerError(f"expected a whole number, got {value!r}")
+        low, high = number_bounds(q, answers)
+        if not low <= value <= high:
+            raise AnswerError(f"{value} is outside {low} to {high}")
+        return
+    allowed = q.answer_ids()
+    if q.kind == "several_of":
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            raise AnswerError("expected a list of answer ids")
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise AnswerError(f"{bad[0]!r} is not an answer; answers: {', '.join(allowed)}")
+        return
+    if value not in allowed:
+        raise AnswerError(f"{value!r} is not an answer; answers: {', '.join(allowed)}")
+
+
+class InterimInterview:
+    """INTERIM stand-in for the questionnaire library's ``Interview`` (see the module doc)."""
+
+    def __init__(self, kb=None):
+        if kb is None:
+            from triage import knowledge
+
+            kb = knowledge.default()
+        self.kb = kb
+        self.questions: list[Question] = list(kb.questions)
         self.by_id = {q.id: q for q in self.questions}
+        self.text = kb.interview
 
-    def audience(self, answers: dict[str, AnswerValue]) -> Optional[str]:
-        value = answers.get("respondent")
-        return value if isinstance(value, str) and value in AUDIENCES else None
-
-    def next_question(self, answers: dict[str, AnswerValue]) -> Optional[Question]:
-        """The first question not yet answered that is to be asked now; ``None`` when done.
-
-        INTERIM: the follow-ups are asked only once at least one symptom was given. The
-        shared library decides this from the rules instead.
-        """
-        has_symptoms = bool(answers.get("symptoms"))
+    def active(self, answers: dict) -> dict:
+        out: dict = {}
         for q in self.questions:
-            if q.id in answers:
-                continue
-            if q.id in _FOLLOW_UPS and not has_symptoms:
-                continue
-            return q
+            if q.id in answers and q.applies(out):
+                out[q.id] = answers[q.id]
+        return out
+
+    def audience(self, state: State) -> Optional[str]:
+        if state.audience:
+            return state.audience
+        for q in self.questions:
+            if q.fills == "respondent" and q.id in state.answers:
+                return self._ids(q, state.answers[q.id])[0]
         return None
 
-    def case(self, answers: dict[str, AnswerValue]) -> dict:
-        """The contract case (a dict, not yet validated) that the answers make."""
-        doc: dict = {"version": 1}
-        for qid, value in answers.items():
-            q = self.by_id[qid]
-            if q.kind == "several_of":
-                doc.setdefault(q.fills, [])
-                doc[q.fills] += [v for v in value if v not in doc[q.fills]]
-            elif q.kind == "yes_no":
-                if value == "yes":
-                    doc.setdefault(q.fills, []).append(q.id)
-            elif q.kind == "number":
-                if value != UNKNOWN:
-                    doc[q.fills] = value
+    def wording(self, q: Question, state: State) -> str:
+        return q.ask.for_(self.audience(state))
+
+    def answer_label(self, q: Question, value: Any) -> str:
+        if q.kind == "number":
+            return self.text.dont_know if value is None else f"{value}" + (f" {q.unit}" if q.unit else "")
+        if q.kind == "yes_no":
+            return self.text.yes_no_label(value)
+        if isinstance(value, list):
+            return ", ".join(q.choice(v).label or v for v in value) if value else (q.none or "")
+        return q.choice(value).label or value
+
+    def _ids(self, q: Question, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if q.kind == "yes_no":
+            return [q.value] if value == YES else []  # type: ignore[list-item]
+        codes = value if isinstance(value, list) else [value]
+        return [i for code in codes for i in q.choice(code).ids]
+
+    def case(self, answers: dict) -> dict:
+        from triage.assessment import assess
+
+        active = self.active(answers)
+        case: dict[str, Any] = {"version": 1}
+        lists: dict[str, list[str]] = {}
+        replaced: set[str] = set()
+        for q in self.questions:
+            if q.id not in active:
+                continue
+            value = active[q.id]
+            if q.kind == "number":
+                if value is not None:
+                    case[q.fills] = value
+            elif q.fills in qmod.LIST_FIELDS:
+                replaced |= set(q.replaces)
+                items = lists.setdefault(q.fills, [])
+                items += [i for i in self._ids(q, value) if i not in items]
             else:
-                doc[q.fills] = value
-        return doc
+                case[q.fills] = self._ids(q, value)[0]
+        for name in qmod.LIST_FIELDS:
+            if name != "regions" and lists.get(name):
+                case[name] = lists[name]
+        if lists.get("regions"):
+            # Named regions replace those the rules derive from the symptoms: keep the derived
+            # ones (minus those an answer refines), add the named ones.
+            derived = [r for r in assess(case).regions if r not in replaced]
+            order = self.kb.ids("regions")
+            case["regions"] = sorted(set(derived) | set(lists["regions"]), key=order.index)
+        return case
 
-
-_FOLLOW_UPS = {"regions", "features", "onset", "course"}
-
-
-class _InterimQuestion(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    fills: str
-    kind: Kind
-    section: str
-    ask: dict[str, str]
-    help: Optional[str] = None
-    none: Optional[str] = None
-
-
-def _choices(kb: knowledge.KnowledgeBase, fills: str) -> tuple[Choice, ...]:
-    if fills in ("respondent", "onset", "course", "dopamine_blocker"):
-        items = getattr(kb.case, fills)
-    else:
-        items = getattr(kb, fills)
-    return tuple(Choice(i.id, i.label, getattr(i, "description", None)) for i in items)
+    def next_question(self, state: State) -> Optional[Question]:
+        active = self.active(state.answers)
+        for q in self.questions:
+            if q.id not in state.answers and q.applies(active):
+                return q
+        return None
 
 
 @functools.lru_cache(maxsize=1)
-def default() -> Questions:
-    """The questions the web page asks (INTERIM: generated from the knowledge base)."""
-    kb = knowledge.default()
-    doc = knowledge.read_yaml(Path(__file__).with_name("interim_questions.yaml"))
-    out = []
-    for raw in doc["questions"]:  # type: ignore[index]
-        spec = _InterimQuestion.model_validate(raw)
-        extra = {}
-        if spec.kind == "number":
-            extra = {"min": kb.case.age_min, "max": kb.case.age_max, "unit": "years",
-                     "max_from": "age" if spec.id == "onset_age" else None}
-        else:
-            extra = {"choices": _choices(kb, spec.fills)}
-        out.append(Question(**spec.model_dump(), **extra))
-    return Questions(out)
+def default():
+    """The interview the web page asks (INTERIM: :class:`InterimInterview`)."""
+    return InterimInterview()

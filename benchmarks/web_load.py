@@ -1,0 +1,189 @@
+"""Load run of the web app: requests per second and latency percentiles, on this machine.
+
+    .venv/bin/python benchmarks/web_load.py [--clients 50] [--requests 3000] [--seconds 20] [--workers 1]
+
+It starts the real server (``dystonia-triage serve``) on a free port of 127.0.0.1, then runs
+two scenarios, one after the other, each with ``--clients`` concurrent clients on kept-alive
+connections:
+
+* ``POST /api/assess``: a case, JSON in and out;
+* ``POST /step``: one questionnaire step (the page after answering the sensory-trick
+  question, with all the earlier answers in the hidden field, as a browser sends it).
+
+The requests cycle through 640 distinct cases, so no cache can answer them. By default the
+clients are a closed loop (each sends its next request the moment it has an answer: the worst
+case, and the throughput ceiling); ``--rate`` makes an open loop at a fixed request rate.
+Each scenario stops after ``--requests`` responses or ``--seconds`` seconds, whichever comes
+first, after a short warm-up. Every request goes to 127.0.0.1 only. A script, not a test: it
+prints figures and checks every response was 200. Goal: p95 under 50 ms at 50 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # loopback only, never anything else
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--host", HOST, "--port", str(port),
+                             "--workers", str(workers)], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def request_bytes(path: str, body: bytes, content_type: str) -> bytes:
+    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n")
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length framed); its status code."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def scenario(port: int, raws: list[bytes], clients: int, total: int, seconds: float, warm_up: int,
+                   rate: float = 0.0):
+    """Closed loop (``rate`` 0: each client sends its next request as soon as it has the
+    answer) or open loop (the clients together send ``rate`` requests a second, each on a
+    fixed schedule; latency counts from the scheduled time, so a slow server cannot hide
+    its queue)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    state = {"left": warm_up, "n": 0}
+
+    async def client(i: int, record: bool) -> None:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        interval = clients / rate if rate else 0.0
+        due = time.perf_counter() + (interval * i / clients)
+        try:
+            while state["left"] > 0 and time.monotonic() < state["until"]:
+                state["left"] -= 1
+                raw = raws[state["n"] % len(raws)]
+                state["n"] += 1
+                if interval:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    t0 = due
+                    due += interval
+                else:
+                    t0 = time.perf_counter()
+                writer.write(raw)
+                status = await read_response(reader)
+                if record:
+                    latencies.append(time.perf_counter() - t0)
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    state["until"] = time.monotonic() + seconds
+    await asyncio.gather(*(client(i, False) for i in range(min(clients, warm_up))))
+    state["left"], state["until"] = total, time.monotonic() + seconds
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i, True) for i in range(clients)))
+    elapsed = time.perf_counter() - start
+    return latencies, statuses, elapsed
+
+
+SYMPTOM_SETS = [["eye_blinking"], ["neck_craning"], ["hand_difficulty"], ["speech_difficulty"],
+                ["eye_blinking", "face_grimacing"], ["neck_craning", "hand_difficulty"], ["tremor"],
+                ["body_twisting", "foot_cramping"]]
+
+
+def cases() -> list[dict]:
+    """Distinct cases (ages x symptoms), so that no layer can answer from a cache."""
+    return [{"version": 1, "respondent": "self", "age": age, "onset_age": age - 2, "symptoms": symptoms,
+             "features": ["sensory_trick"]}
+            for age in range(20, 100) for symptoms in SYMPTOM_SETS]
+
+
+def step_form(case: dict) -> bytes:
+    """A questionnaire step as a browser posts it: the answers so far, and the next answer."""
+    answers = {"red_flags": [], "respondent": "self", "age": case["age"], "onset_age": case["onset_age"],
+               "symptoms": case["symptoms"], "other_regions": []}
+    return urllib.parse.urlencode({"answers": json.dumps(answers), "q": "sensory_trick",
+                                   "go": "next", "answer": "yes"}).encode()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=3000, help="responses per scenario (at most)")
+    ap.add_argument("--seconds", type=float, default=20.0, help="time per scenario (at most)")
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="open loop: requests per second from all clients together (default: closed loop)")
+    args = ap.parse_args()
+    if not (1 <= args.clients <= 200 and 1 <= args.requests <= 50_000 and 0 < args.seconds <= 120):
+        raise SystemExit("keep it bounded: 1-200 clients, at most 50,000 requests and 120 s per scenario")
+    pool = cases()
+    scenarios = [
+        ("POST /api/assess", [request_bytes("/api/assess", json.dumps(c).encode(), "application/json")
+                              for c in pool]),
+        ("POST /step (a form step)", [request_bytes("/step", step_form(c), "application/x-www-form-urlencoded")
+                                      for c in pool]),
+    ]
+    port = free_port()
+    server = start_server(port, args.workers)
+    mode = f"open loop at {args.rate:g} req/s" if args.rate else "closed loop (no pause between requests)"
+    print(f"dystonia-triage web load run: {args.clients} concurrent clients, {mode}, {args.workers} worker(s), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {len(pool)} distinct cases, 127.0.0.1:{port}")
+    print(f"{'scenario':28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    failed = False
+    try:
+        for name, raw in scenarios:
+            lat, statuses, elapsed = asyncio.run(scenario(port, raw, args.clients, args.requests,
+                                                          args.seconds, warm_up=200, rate=args.rate))
+            ms = sorted(x * 1000 for x in lat)
+            q = statistics.quantiles(ms, n=100)
+            print(f"{name:28} {len(ms):8d} {len(ms) / elapsed:8.0f} {q[49]:8.1f} {q[94]:8.1f} {q[98]:8.1f} {ms[-1]:8.1f}")
+            if set(statuses) != {200}:
+                print(f"  statuses: {statuses}")
+                failed = True
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -285,3 +285,46 @@ def test_serve_refuses_bad_options(args, message):
     r = run_cli("serve", *args)
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def _serve(*args):
+    """Start ``dystonia-triage serve``; its process and the address it printed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", *args], cwd=ROOT, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    line = proc.stderr.readline()
+    m = re.search(r"serving on (http://127\.0\.0\.1:(\d+)/)", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(f"no address printed: {line!r}")
+    return proc, m.group(1)
+
+
+def _get(url: str, deadline: float = 30.0) -> bytes:
+    import time
+    import urllib.request
+
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read()
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("args", [[], ["--workers", "2"]])
+def test_serve_listens_on_this_machine_only_on_a_free_port(args):
+    proc, url = _serve(*args)
+    try:
+        assert json.loads(_get(url + "healthz")) == {"status": "ok"}
+        assert b"Start the questions" in _get(url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        with proc.stderr:
+            assert "Traceback" not in proc.stderr.read()

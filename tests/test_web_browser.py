@@ -53,7 +53,8 @@ def server():
     """The real ``dystonia-triage serve`` on a free local port; stopped after the module."""
     _need_chromium()
     port = _free_port()
-    log = open(ARTIFACTS.parent / "web-server.log", "w") if ARTIFACTS.parent.mkdir(parents=True, exist_ok=True) is None else None
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -265,7 +265,7 @@ class Pages:
         a = assess(case)
         rules = {t.rule: t for t in a.trace}
         return self.render("result.html", title=self.iv.text.result_title, answers=answers, a=a,
-                           case=case, rules=rules, emergency=is_emergency(a),
+                           case=case, rules=rules, emergency=is_emergency(a), hide_banner=is_emergency(a),
                            unfinished=flow.frontier(self.iv, answers) is not None, downloads=DOWNLOADS)
 
     def bad(self, message: str) -> HTMLResponse:

@@ -149,8 +149,13 @@ class Visit:
         for label in labels:
             self.page.get_by_label(label, exact=True).check()
 
+    def submit(self, button: str) -> None:
+        """Press a button that sends the form, and wait for the next page."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=button).click()
+
     def next(self) -> None:
-        self.page.get_by_role("button", name="Next").click()
+        self.submit("Next")
 
     def close(self) -> None:
         self.context.close()
@@ -212,12 +217,12 @@ def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(vis
     v.open()
     assert "call emergency services now" in v.text()
     v.check("welcome")
-    v.page.get_by_role("button", name="Start the questions").click()
+    v.submit("Start the questions")
     asked = answer(v, BLEPHAROSPASM)
     assert asked[:2] == ["red_flags", "respondent"]  # warning signs first, then who answers
     assert v.title() == "Your answers"
     v.check("review")
-    v.page.get_by_role("button", name="These are right: show the result").click()
+    v.submit("These are right: show the result")
     assert v.title() == "The result"
     v.check("result")
     text = v.text()
@@ -240,7 +245,7 @@ def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(vis
 def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     v = visit("desktop-emergency")
     v.open()
-    v.page.get_by_role("button", name="Start the questions").click()
+    v.submit("Start the questions")
     v.tick("Trouble breathing, noisy breathing, or a tight throat")
     v.next()
     assert v.title() == "EMERGENCY: call an ambulance now"
@@ -248,17 +253,17 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     assert "Call emergency services (an ambulance) now" in text
     assert "Trouble breathing, noisy breathing, or a tight throat" in text
     v.check("emergency")
-    v.page.get_by_role("button", name="Go on with the questions").click()
+    v.submit("Go on with the questions")
     assert v.title() == "Who is answering these questions?"
     assert "EMERGENCY: call an ambulance now" in v.page.inner_text("body")
     v.check("banner")
-    v.page.get_by_role("button", name="Back").click()
+    v.submit("Back")
     assert v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").is_checked()
     v.tick("Cannot swallow, or choking")
     v.next()  # the same care level: the advice stays in the banner, no second interruption
     assert v.title() == "Who is answering these questions?"
     assert "Warning signs given: Trouble breathing, noisy breathing, or a tight throat; Cannot swallow" in v.page.inner_text("body")
-    v.page.get_by_role("button", name="Back").click()
+    v.submit("Back")
     v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").uncheck()
     v.page.get_by_label("Cannot swallow, or choking").uncheck()
     v.tick("Eyes forced upward or sideways and stuck there")
@@ -268,12 +273,12 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     v.tick("I am answering for someone I care for")
     v.next()
     assert v.title() == "How old is the person you care for?"
-    v.page.get_by_role("button", name="Back").click()
-    v.page.get_by_role("button", name="Back").click()
+    v.submit("Back")
+    v.submit("Back")
     v.tick("Trouble breathing, noisy breathing, or a tight throat")
     v.next()  # more urgent than before: shown at once again
     assert v.title() == "EMERGENCY: call an ambulance now"
-    v.page.get_by_role("button", name="See the result now").click()
+    v.submit("See the result now")
     assert "How urgent: EMERGENCY: call an ambulance now" in v.text()
     v.check("result")
 
@@ -281,22 +286,22 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
 def test_a_nurse_reviews_and_changes_an_answer(visit):
     v = visit("desktop-review")
     v.open()
-    v.page.get_by_role("button", name="Start the questions").click()
+    v.submit("Start the questions")
     answer(v, BLEPHAROSPASM, check=False)
     assert v.title() == "Your answers"
     trick = "Does lightly touching a spot (your chin, face or the back of your head) ease the movement for a while?"
     row = v.page.locator(".row", has_text=trick)
     assert row.locator("dd.value").inner_text() == "Yes"
     v.check("review")
-    v.page.get_by_role("button", name=f"Change the answer to: {trick}").click()
+    v.submit(f"Change the answer to: {trick}")
     assert v.title() == trick
     assert v.page.get_by_label("Yes", exact=True).is_checked()
     v.tick("No")
-    v.page.get_by_role("button", name="Save and return to your answers").click()
+    v.submit("Save and return to your answers")
     assert v.title() == "Your answers"
     assert row.locator("dd.value").inner_text() == "No"
     v.check("changed")
-    v.page.get_by_role("button", name="These are right: show the result").click()
+    v.submit("These are right: show the result")
     assert "Match: may fit the pattern of (moderate match)" in v.text()
 
 
@@ -367,7 +372,7 @@ def test_the_result_reflows_at_200_percent_zoom(visit):
 def test_a_tampered_page_is_refused_in_words(visit):
     v = visit("tampered")
     v.open()
-    v.page.get_by_role("button", name="Start the questions").click()
+    v.submit("Start the questions")
     v.page.evaluate("document.querySelector('input[name=answers]').value = '{\"age\": 500}'")
     v.tick("None of these")
     v.next()

@@ -328,3 +328,15 @@ def test_serve_listens_on_this_machine_only_on_a_free_port(args):
         proc.wait(timeout=20)
         with proc.stderr:
             assert "Traceback" not in proc.stderr.read()
+
+
+def test_a_huge_body_without_a_length_is_cut_off_too(client):
+    chunks = (b"x" * 65536 for _ in range(20))  # sent chunked: no Content-Length to refuse up front
+    r = client.post("/api/assess", content=chunks, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_an_unknown_download_is_not_found(client):
+    r = walk(client, BLEPHAROSPASM)
+    assert client.post("/download/secrets.txt", data={"answers": answers_of(r.text)}).status_code == 404

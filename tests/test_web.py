@@ -160,20 +160,61 @@ def test_a_blepharospasm_path_ends_in_the_review_then_the_result(client):
 
 
 def test_the_downloads_carry_the_case_the_answers_make(client):
+    from triage import fhir
+
     r = walk(client, BLEPHAROSPASM)
-    got = client.post("/download/case.json", data={"answers": answers_of(r.text)})
+    answers = {"answers": answers_of(r.text)}
+    got = client.post("/download/case.json", data=answers)
     assert got.headers["content-disposition"] == 'attachment; filename="dystonia-triage-case.json"'
     doc = got.json()
     assert {"version": 1, "respondent": "self", "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"],
             "features": ["sensory_trick"]}.items() <= doc.items()
-    result = text_of(client.post("/step", data={"answers": answers_of(r.text), "go": "result"}).text)
+    result = text_of(client.post("/step", data={**answers, "go": "result"}).text)
     a = assess(doc)  # the page shows what the library says of that case
     assert f"How urgent: {a.care_label}" in result
     for c in a.candidates:
         assert c.label in result
-    md = client.post("/download/report.md", data={"answers": answers_of(r.text)})
-    assert md.headers["content-disposition"] == 'attachment; filename="dystonia-triage-report.md"'
-    assert md.text.startswith("# Dystonia triage report") and "Blepharospasm" in md.text
+    # the FHIR QuestionnaireResponse reads back as the same case
+    got = client.post("/download/response.fhir.json", data=answers)
+    assert got.headers["content-disposition"] == 'attachment; filename="dystonia-triage-answers.fhir.json"'
+    response = got.json()
+    assert response["resourceType"] == "QuestionnaireResponse"
+    case, _asked = fhir.case_from_response(response)
+    assert case.model_dump(mode="json", exclude_none=True) == doc
+
+
+@pytest.mark.parametrize("url", ["/report", "/download/report.html"])
+def test_the_appointment_report_is_the_reports_own_page(client, url):
+    r = walk(client, BLEPHAROSPASM)
+    got = client.post(url, data={"answers": answers_of(r.text)})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/html")
+    if url.startswith("/download/"):
+        assert got.headers["content-disposition"] == 'attachment; filename="dystonia-triage-report.html"'
+    else:
+        assert "content-disposition" not in got.headers  # shown, to print
+    page = text_of(got.text)
+    for words in ("Blepharospasm", "Book a neurologist", "Only a neurologist can diagnose dystonia"):
+        assert words in page
+    assert "<script" not in got.text
+    csp = got.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "style-src 'unsafe-inline'" in csp and "script-src" not in csp
+
+
+def test_the_fhir_questionnaire_covers_every_question(client):
+    from triage.knowledge import default
+
+    r = client.get("/api/questionnaire")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/fhir+json")
+    doc = r.json()
+    assert doc["resourceType"] == "Questionnaire"
+
+    def link_ids(items):
+        for item in items:
+            yield item["linkId"]
+            yield from link_ids(item.get("item", []))
+
+    assert {q.id for q in default().questions} <= set(link_ids(doc["item"]))
+    assert "/api/questionnaire" in client.get("/api/openapi.json").json()["paths"]
 
 
 def test_a_red_flag_shows_the_emergency_advice_at_once(client):
@@ -339,4 +380,4 @@ def test_a_huge_body_without_a_length_is_cut_off_too(client):
 
 def test_an_unknown_download_is_not_found(client):
     r = walk(client, BLEPHAROSPASM)
-    assert client.post("/download/secrets.txt", data={"answers": answers_of(r.text)}).status_code == 404
+    assert client.post("/download/report.md", data={"answers": answers_of(r.text)}).status_code == 404

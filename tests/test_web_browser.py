@@ -238,8 +238,18 @@ def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(vis
     case = json.loads(Path(got.value.path()).read_text())
     assert case["symptoms"] == ["eye_blinking"] and case["features"] == ["sensory_trick"] and case["age"] == 61
     with v.page.expect_download() as got:
-        v.page.get_by_role("button", name="Download the report (Markdown)").click()
+        v.page.get_by_role("button", name="Download the answers for a clinic system (FHIR)").click()
+    assert json.loads(Path(got.value.path()).read_text())["resourceType"] == "QuestionnaireResponse"
+    with v.page.expect_download() as got:
+        v.page.get_by_role("button", name="Download the report (HTML, to print or bring)").click()
     assert "Blepharospasm" in Path(got.value.path()).read_text()
+    with v.context.expect_page() as tab:  # the printable report opens in a new tab
+        v.page.get_by_role("button", name="Open the report to print (new tab)").click()
+    report = tab.value
+    report.wait_for_load_state()
+    assert "Blepharospasm" in report.inner_text("body")
+    v.page = report
+    v.check("report")
 
 
 def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):

@@ -28,10 +28,12 @@ from triage.web import questions as questions_mod
 from triage.web.questions import State
 
 HERE = Path(__file__).resolve().parent
-# What the result page offers to download: (name in /download/NAME, button label).
+# What the result page offers: (name in /download/NAME, button label). The first opens the
+# printable appointment report in a new tab; the others are files to keep or pass on.
 DOWNLOADS = [
-    ("report.md", "Download the report (Markdown)"),
+    ("report.html", "Download the report (HTML, to print or bring)"),
     ("case.json", "Download the answers (JSON)"),
+    ("response.fhir.json", "Download the answers for a clinic system (FHIR)"),
 ]
 
 # No script or style from anywhere but here, no framing, no plugins, forms post only here.
@@ -149,6 +151,23 @@ def create_app() -> FastAPI:
     async def download(name: str, request: Request) -> Response:
         form = await request.form()
         return pages.download(name, form)
+
+    @app.post("/report", response_class=HTMLResponse, include_in_schema=False)
+    async def printable(request: Request) -> Response:
+        form = await request.form()
+        return pages.report(form)
+
+    @app.get(
+        "/api/questionnaire",
+        summary="The FHIR R4 Questionnaire of every question",
+        description=("Generated from the question data: linkIds are the question ids, answer "
+                     "options carry the contract ids, enableWhen comes from each question's condition."),
+        responses={200: {"content": {"application/fhir+json": {}}}},
+    )
+    def api_questionnaire() -> Response:
+        from triage import fhir
+
+        return JSONResponse(fhir.questionnaire(), media_type="application/fhir+json")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
@@ -333,21 +352,44 @@ class Pages:
         nxt = flow.after(self.iv, answers, q.id)
         return self.review(answers) if nxt is None else self.question(nxt, answers)
 
-    # -- downloads ------------------------------------------------------------------------
-    def download(self, name: str, form) -> Response:
-        try:
-            answers = flow.load(self.iv, form.get("answers"))
-            case = flow.validate_case(self.iv, answers)
-        except flow.BadAnswers as exc:
-            return self.bad(str(exc))
+    # -- the report and the downloads --------------------------------------------------------
+    def _final(self, form):
+        """The answers of a form, the case they make, its assessment and what was asked."""
+        from triage.fhir import asked_from_answers
+
+        answers = flow.load(self.iv, form.get("answers"))
+        active = self.iv.active(answers)
+        case = flow.validate_case(self.iv, answers)
+        return active, case, assess(case), asked_from_answers(active)
+
+    def report(self, form) -> Response:
+        """The appointment report (the reports' own HTML page), to print."""
         from triage import report
 
+        try:
+            _, case, a, asked = self._final(form)
+        except flow.BadAnswers as exc:
+            return self.bad(str(exc))
+        return HTMLResponse(report.html_report(a, case, asked=asked), headers={"content-security-policy": REPORT_CSP})
+
+    def download(self, name: str, form) -> Response:
+        from triage import fhir, report
+
+        try:
+            active, case, a, asked = self._final(form)
+        except flow.BadAnswers as exc:
+            return self.bad(str(exc))
+        if name == "report.html":
+            return _attachment(report.html_report(a, case, asked=asked), "text/html; charset=utf-8",
+                               "dystonia-triage-report.html", csp=REPORT_CSP)
         if name == "case.json":
             body = json.dumps(case.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
             return _attachment(body, "application/json", "dystonia-triage-case.json")
-        if name == "report.md":
-            return _attachment(report.markdown(assess(case), case), "text/markdown; charset=utf-8",
-                               "dystonia-triage-report.md")
+        if name == "response.fhir.json":
+            status = "completed" if flow.frontier(self.iv, active) is None else "in-progress"
+            doc = fhir.response_from_answers(active, status=status)
+            return _attachment(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "application/fhir+json",
+                               "dystonia-triage-answers.fhir.json")
         return self.render("bad.html", status=404, title="Not found", message="There is no such download.",
                            detail=name)
 

@@ -19,8 +19,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from triage import questions as qmod
-from triage.questions import YES, Question
+from triage.questions import Question
 
 
 class AnswerError(ValueError):
@@ -110,41 +109,14 @@ class InterimInterview:
     def _ids(self, q: Question, value: Any) -> list[str]:
         if value is None:
             return []
-        if q.kind == "yes_no":
-            return [q.value] if value == YES else []  # type: ignore[list-item]
         codes = value if isinstance(value, list) else [value]
         return [i for code in codes for i in q.choice(code).ids]
 
     def case(self, answers: dict) -> dict:
-        from triage.assessment import assess
+        """The case the answers that count make (the reports' own answers-to-case mapping)."""
+        from triage.fhir import case_from_answers
 
-        active = self.active(answers)
-        case: dict[str, Any] = {"version": 1}
-        lists: dict[str, list[str]] = {}
-        replaced: set[str] = set()
-        for q in self.questions:
-            if q.id not in active:
-                continue
-            value = active[q.id]
-            if q.kind == "number":
-                if value is not None:
-                    case[q.fills] = value
-            elif q.fills in qmod.LIST_FIELDS:
-                replaced |= set(q.replaces)
-                items = lists.setdefault(q.fills, [])
-                items += [i for i in self._ids(q, value) if i not in items]
-            else:
-                case[q.fills] = self._ids(q, value)[0]
-        for name in qmod.LIST_FIELDS:
-            if name != "regions" and lists.get(name):
-                case[name] = lists[name]
-        if lists.get("regions"):
-            # Named regions replace those the rules derive from the symptoms: keep the derived
-            # ones (minus those an answer refines), add the named ones.
-            derived = [r for r in assess(case).regions if r not in replaced]
-            order = self.kb.ids("regions")
-            case["regions"] = sorted(set(derived) | set(lists["regions"]), key=order.index)
-        return case
+        return case_from_answers(self.active(answers)).model_dump(mode="json", exclude_unset=True)
 
     def next_question(self, state: State) -> Optional[Question]:
         active = self.active(state.answers)

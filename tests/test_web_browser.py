@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.webhelp import trick_question
 
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
@@ -183,6 +184,7 @@ BLEPHAROSPASM = {
     "better_after_sleep": ["No"], "alcohol_improves": ["No"], "one_side_face": ["No"],
     "urge_to_move": ["No"], "worse_with_stress": ["No"], "onset": ["It came on slowly, over weeks or longer"],
     "course": ["It is getting worse or spreading"], "dopamine_blocker": ["No"], "history": ["None of these"],
+    "details": ["Touching a spot (chin, face, back of the head) briefly eases the movement"],
 }
 
 
@@ -297,19 +299,23 @@ def test_a_nurse_reviews_and_changes_an_answer(visit):
     v = visit("desktop-review")
     v.open()
     v.submit("Start the questions")
+    from triage.knowledge import default
+
     answer(v, BLEPHAROSPASM, check=False)
     assert v.title() == "Your answers"
-    trick = "Does lightly touching a spot (your chin, face or the back of your head) ease the movement for a while?"
+    qid, yes, no = trick_question()
+    trick = default().question(qid).ask.for_("self")
     row = v.page.locator(".row", has_text=trick)
-    assert row.locator("dd.value").inner_text() == "Yes"
+    before = row.locator("dd.value").inner_text()
     v.check("review")
     v.submit(f"Change the answer to: {trick}")
     assert v.title() == trick
-    assert v.page.get_by_label("Yes", exact=True).is_checked()
-    v.tick("No")
+    assert v.page.locator(f"input[value={yes}]").is_checked()  # the answer given is offered again
+    v.page.locator(f"input[value={yes}]").set_checked(False) if qid == "details" else None
+    v.page.locator(f"input[value={no}]").check()
     v.submit("Save and return to your answers")
     assert v.title() == "Your answers"
-    assert row.locator("dd.value").inner_text() == "No"
+    assert row.locator("dd.value").inner_text() != before
     v.check("changed")
     v.submit("These are right: show the result")
     assert "Match: may fit the pattern of (moderate match)" in v.text()
@@ -340,8 +346,11 @@ def test_keyboard_only_with_a_visible_focus_and_clear_errors(visit):
     assert v.title().startswith("Is any of these happening now")
     tab_to(v, "document.activeElement.value", "none")  # "None of these", ticked with the space bar
     kb.press("Space")
-    kb.press("Tab")
-    assert v.page.evaluate("document.activeElement.textContent.trim()") == "Next"
+    kb.press("Tab")  # "Why are you asking this?" opens with Enter, and says why
+    assert v.page.evaluate("document.activeElement.textContent.trim()") == "Why are you asking this?"
+    kb.press("Enter")
+    assert v.page.locator("details.why-asked li").first.is_visible()
+    tab_to(v, "document.activeElement.textContent.trim()", "Next")
     with v.page.expect_navigation():
         kb.press("Enter")
     assert v.title() == "Who is answering these questions?"

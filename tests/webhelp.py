@@ -43,4 +43,14 @@ BLEPHAROSPASM = {
     "task_specific": NO, "better_after_sleep": NO, "alcohol_improves": NO, "one_side_face": NO,
     "urge_to_move": NO, "worse_with_stress": NO, "onset": ["gradual"], "course": ["progressive"],
     "dopamine_blocker": ["none"], "history": ["none"],
+    "details": ["sensory_trick"],  # the same details, as one checklist
 }
+
+
+def trick_question():
+    """Where the questionnaire asks about a sensory trick: ``(question id, form value that says
+    yes, form value that says no)`` (a yes/no question, or one box of a details checklist)."""
+    from triage.knowledge import default
+
+    ids = {q.id for q in default().questions}
+    return ("sensory_trick", "yes", "no") if "sensory_trick" in ids else ("details", "sensory_trick", "none")

@@ -264,12 +264,14 @@ class Pages:
             choices = [{"id": code, "label": self.iv.text.yes_no_label(code), "description": None}
                        for code in q.answer_ids()]
         else:
-            choices = [{"id": c.id, "label": c.label or c.id, "description": c.description} for c in q.choices]
+            choices = [{"id": c.id, "label": c.label or c.id, "description": c.description}
+                       for c in self.iv.offered(q, state)]
         wording = self.iv.wording(q, state)
         return self.render("question.html", status=status, title=("Error: " if error else "") + wording,
                            q=q, wording=wording, section=self.sections.get(q.section, ""),
                            chosen=chosen, number_value=chosen[0] if chosen and q.kind == "number" else "",
                            choices=choices, error=error, number=number, then=then, answers=answers,
+                           why=self.iv.why(q, state),
                            can_review=flow.frontier(self.iv, answers) is None)
 
     def review(self, answers: flow.Answers) -> HTMLResponse:

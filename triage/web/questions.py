@@ -4,8 +4,8 @@ The questions are the shared question data (``knowledge/questions.yaml``, loaded
 by :mod:`triage.questions`); the web page never words a question itself. The page talks to an
 *interview* object with the shape of the questionnaire library's ``Interview``: ``questions``,
 ``by_id``, ``text``, ``kb``, ``active(answers)``, ``case(answers)``,
-``next_question(state)``, ``audience(state)``, ``wording(q, state)`` and
-``answer_label(q, value)``; and to ``check_answer(q, value, answers)``.
+``next_question(state)``, ``audience(state)``, ``wording(q, state)``, ``offered(q, state)``,
+``why(q, state)`` and ``answer_label(q, value)``; and to ``check_answer(q, value, answers)``.
 
 INTERIM: until the questionnaire library (the adaptive next-question logic) is on main,
 :class:`InterimInterview` stands in for it: it asks every question whose condition on earlier
@@ -117,6 +117,14 @@ class InterimInterview:
         from triage.fhir import case_from_answers
 
         return case_from_answers(self.active(answers)).model_dump(mode="json", exclude_unset=True)
+
+    def offered(self, q: Question, state: State) -> list:
+        """The choices to show (INTERIM: all of them)."""
+        return list(q.choices)
+
+    def why(self, q: Question, state: State) -> list[str]:
+        """Why ``q`` is asked (INTERIM: only the reason the question data gives)."""
+        return [q.always] if q.always else []
 
     def next_question(self, state: State) -> Optional[Question]:
         active = self.active(state.answers)

@@ -248,6 +248,15 @@ def test_back_goes_to_the_previous_question_with_its_answer(client):
     assert 'value="61"' in r.text
 
 
+def test_back_to_the_start_page_keeps_the_answers(client):
+    r = walk(client, BLEPHAROSPASM, until="respondent")
+    r = step(client, r.text, "respondent", [], go="back")
+    r = step(client, r.text, "red_flags", [], go="back")
+    assert "Start the questions" in r.text
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "start"})
+    assert question_of(r.text) == "red_flags" and re.search(r'value="none"\s+checked', r.text)
+
+
 def test_change_from_the_review_returns_to_the_review(client):
     qid, yes, no = trick_question()
     r = walk(client, BLEPHAROSPASM)

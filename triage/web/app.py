@@ -304,8 +304,8 @@ class Pages:
         go = str(form.get("go") or "start")
         qid = str(form.get("q") or "")
         then = "review" if form.get("then") == "review" else ""
-        if go == "start":
-            return self.question(flow.frontier(self.iv, {}), {})
+        if go == "start":  # from the start page; after "Back" to it, the answers are kept
+            return self.question(flow.frontier(self.iv, {}), answers)
         if go == "review":
             nxt = flow.frontier(self.iv, answers)
             return self.review(answers) if nxt is None else self.question(nxt, answers)

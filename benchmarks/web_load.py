@@ -134,11 +134,17 @@ def cases() -> list[dict]:
 
 
 def step_form(case: dict) -> bytes:
-    """A questionnaire step as a browser posts it: the answers so far, and the next answer."""
-    answers = {"red_flags": [], "respondent": "self", "age": case["age"], "onset_age": case["onset_age"],
-               "symptoms": case["symptoms"], "other_regions": []}
-    return urllib.parse.urlencode({"answers": json.dumps(answers), "q": "sensory_trick",
-                                   "go": "next", "answer": "yes"}).encode()
+    """A questionnaire step as a browser posts it: the answers so far, and the next answer
+    (the sensory trick: a yes/no question, or one box of the details checklist)."""
+    sys.path.insert(0, str(ROOT))
+    from triage.knowledge import default
+
+    trick = ("sensory_trick", "yes") if any(q.id == "sensory_trick" for q in default().questions) \
+        else ("details", "sensory_trick")
+    answers = {"red_flags": [], "respondent": "self", "age": case["age"], "symptoms": case["symptoms"],
+               "onset_age": case["onset_age"], "other_regions": []}
+    return urllib.parse.urlencode({"answers": json.dumps(answers), "q": trick[0],
+                                   "go": "next", "answer": trick[1]}).encode()
 
 
 def main() -> int:

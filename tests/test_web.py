@@ -41,6 +41,18 @@ def walk(client, story: dict, until: str | None = None, **changes):
     raise AssertionError("the questionnaire never ended")
 
 
+def finish(client, r, story: dict):
+    """From a question opened by a change on the review page, answer what the questionnaire
+    now asks, back to the review."""
+    for _ in range(20):
+        q = question_of(r.text)
+        if q is None:
+            assert title_of(r.text) == "Your answers"
+            return r
+        r = step(client, r.text, q, story[q], then="review")
+    raise AssertionError("never back to the review")
+
+
 # --- the API -------------------------------------------------------------------------------
 
 def test_api_assess_gives_the_library_assessment():
@@ -243,9 +255,15 @@ def test_audience_wording_follows_who_is_answering(client):
 def test_back_goes_to_the_previous_question_with_its_answer(client):
     r = walk(client, BLEPHAROSPASM, until="onset_age")
     assert title_of(r.text) == "How old were you when the movements began?"
+    last = list(json.loads(answers_of(r.text)))[-1]  # the answer given just before
     r = step(client, r.text, "onset_age", [], go="back")
-    assert title_of(r.text) == "How old are you?"
-    assert 'value="61"' in r.text
+    assert question_of(r.text) == last
+    for value in BLEPHAROSPASM[last]:
+        assert re.search(rf'value="{value}"(\s+checked)?', r.text)
+    r = walk(client, BLEPHAROSPASM, until="respondent")
+    r = step(client, r.text, "respondent", ["self"])
+    r = step(client, r.text, "age", [], go="back")
+    assert question_of(r.text) == "respondent" and re.search(r'value="self"\s+checked', r.text)
 
 
 def test_back_to_the_start_page_keeps_the_answers(client):
@@ -264,6 +282,7 @@ def test_change_from_the_review_returns_to_the_review(client):
     assert question_of(r.text) == qid
     assert re.search(rf'value="{yes}"\s+checked', r.text)  # the answer given is offered again
     r = step(client, r.text, qid, [no], then="review")
+    r = finish(client, r, BLEPHAROSPASM)  # questions that matter now that the trick is gone
     assert title_of(r.text) == "Your answers"
     r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
     assert "Match: may fit the pattern of (moderate match)" in text_of(r.text)
@@ -272,12 +291,14 @@ def test_change_from_the_review_returns_to_the_review(client):
 def test_changing_an_answer_can_open_new_questions(client):
     r = walk(client, BLEPHAROSPASM)
     r = client.post("/step", data={"answers": answers_of(r.text), "go": "change:symptoms"})
-    r = step(client, r.text, "symptoms", ["eye_blinking", "hand_difficulty"], then="review")
-    # which hand now matters, so it is asked before going back to the review
+    r = step(client, r.text, "symptoms", ["hand_difficulty", "foot_cramping"], then="review")
+    # an arm and a leg: which side now matters (one side is hemidystonia), so it is asked
+    # before going back to the review
     assert question_of(r.text) == "hand_side"
-    r = step(client, r.text, "hand_side", ["left"], then="review")
-    assert title_of(r.text) == "Your answers"
+    r = finish(client, r, {**BLEPHAROSPASM, "hand_side": ["left"], "foot_side": ["left"]})
     assert "Which hand or arm is affected? The left" in text_of(r.text)
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
+    assert "Hemidystonia" in text_of(r.text)
 
 
 @pytest.mark.parametrize("q, answer, message", [

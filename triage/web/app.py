@@ -24,8 +24,7 @@ from triage.cli import MAX_INPUT_BYTES, InputProblem, parse_cases
 from triage.models import Assessment, Case
 from triage.report import is_emergency
 from triage.web import flow
-from triage.web import questions as questions_mod
-from triage.web.questions import State
+from triage.interview import Interview, State
 
 HERE = Path(__file__).resolve().parent
 # What the result page offers: (name in /download/NAME, button label). The first opens the
@@ -131,7 +130,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
     kb = knowledge.default()
-    pages = Pages(env, questions_mod.default(), kb)
+    pages = Pages(env, Interview(kb), kb)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def welcome() -> HTMLResponse:
@@ -220,7 +219,7 @@ def create_app() -> FastAPI:
 class Pages:
     """The HTML pages of the questionnaire. Every page is a function of the form alone."""
 
-    def __init__(self, env: Environment, iv, kb: knowledge.KnowledgeBase) -> None:
+    def __init__(self, env: Environment, iv: Interview, kb: knowledge.KnowledgeBase) -> None:
         self.env = env
         self.iv = iv
         self.kb = kb
@@ -271,7 +270,8 @@ class Pages:
                            q=q, wording=wording, section=self.sections.get(q.section, ""),
                            chosen=chosen, number_value=chosen[0] if chosen and q.kind == "number" else "",
                            choices=choices, error=error, number=number, then=then, answers=answers,
-                           why=self.iv.why(q, state),
+                           why=[{"text": line.strip(), "sub": line.startswith(" ")}
+                                for line in self.iv.why(q, state) if line != q.help],
                            can_review=flow.frontier(self.iv, answers) is None)
 
     def review(self, answers: flow.Answers) -> HTMLResponse:
@@ -283,10 +283,12 @@ class Pages:
 
     def result(self, answers: flow.Answers) -> HTMLResponse:
         case = flow.validate_case(self.iv, answers)
-        a = assess(case)
+        a = self.iv.assess(self.iv.case(answers))
         rules = {t.rule: t for t in a.trace}
+        state = State(answers=answers)
+        behind = {c.type: self.iv.how(a, c.because, state)["answers"] for c in a.candidates}
         return self.render("result.html", title=self.iv.text.result_title, answers=answers, a=a,
-                           case=case, rules=rules, emergency=is_emergency(a), hide_banner=is_emergency(a),
+                           case=case, rules=rules, behind=behind, emergency=is_emergency(a), hide_banner=is_emergency(a),
                            unfinished=flow.frontier(self.iv, answers) is not None, downloads=DOWNLOADS)
 
     def bad(self, message: str) -> HTMLResponse:
@@ -334,12 +336,12 @@ class Pages:
             return self.question(q, answers, submitted=submitted, error=error, then=then, status=422)
         new = {**answers, q.id: value}
         try:
-            case = flow.validate_case(self.iv, new)
+            flow.validate_case(self.iv, new)
         except flow.BadAnswers as exc:
             return self.question(q, answers, submitted=submitted, error=str(exc), then=then, status=422)
-        now = assess(case)
+        now = self.iv.assess(self.iv.case(new))
         if is_emergency(now):
-            was = assess(flow.validate_case(self.iv, answers)).care_level
+            was = self.iv.assess(self.iv.case(answers)).care_level
             if self.ranks[now.care_level] > self.ranks[was]:
                 return self.render("emergency.html", title=now.care_label, answers=new, a=now, q=q,
                                    then=then, hide_banner=True)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, V
 
 from triage import knowledge
 from triage.questions import Question
-from triage.web.questions import AnswerError, State, check_answer, number_bounds
+from triage.interview import AnswerError, State, check_answer, number_bounds
 
 MAX_ANSWERS_CHARS = 8_000  # a complete set of answers is well under 1,000 characters
 NONE = "none"  # the form value of a several_of question's "none of these" box

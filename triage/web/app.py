@@ -272,7 +272,9 @@ class Pages:
                            choices=choices, error=error, number=number, then=then, answers=answers,
                            why=[{"text": line.strip(), "sub": line.startswith(" ")}
                                 for line in self.iv.why(q, state) if line != q.help],
-                           can_review=flow.frontier(self.iv, answers) is None)
+                           # an unanswered question is the questionnaire's next one, so more
+                           # is left to ask; only a question asked again needs the check
+                           can_review=q.id in answers and flow.frontier(self.iv, answers) is None)
 
     def review(self, answers: flow.Answers) -> HTMLResponse:
         state = State(answers=answers)

@@ -82,6 +82,12 @@ SAMPLES: dict[str, list[tuple[list[str], bytes]]] = {
         (["schema"], b""),
         (["schema", "case"], b""),
     ],
+    # A server listens on a socket by design, so its complete run here is its help; a whole
+    # visit through the web app (no network, nothing written, no answer logged) is
+    # test_web.py::test_a_whole_visit_uses_no_network_writes_nothing_and_logs_no_answer.
+    "serve": [
+        (["serve", "--help"], b""),
+    ],
 }
 
 

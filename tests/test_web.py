@@ -13,6 +13,7 @@ from tests.conftest import ROOT, case, run_cli
 from tests.webhelp import BLEPHAROSPASM, answers_of, question_of, text_of, title_of, trick_question
 from triage import assess
 from triage.web.app import create_app
+from tests.test_privacy import debug_logs, no_network  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -412,3 +413,50 @@ def test_a_huge_body_without_a_length_is_cut_off_too(client):
 def test_an_unknown_download_is_not_found(client):
     r = walk(client, BLEPHAROSPASM)
     assert client.post("/download/report.md", data={"answers": answers_of(r.text)}).status_code == 404
+
+
+def test_a_whole_visit_uses_no_network_writes_nothing_and_logs_no_answer(no_network, debug_logs, tmp_path,
+                                                                         monkeypatch):
+    """The privacy checks of every command (tests/test_privacy.py), for a visit to the web
+    page: every page, the result and every download, with the answers of the privacy case."""
+    import tempfile
+
+    from tests.test_privacy import ANSWERS, everything_under
+
+    work, home, temp = tmp_path / "work", tmp_path / "home", tmp_path / "temp"
+    for folder in (work, home, temp):
+        folder.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    story = {**BLEPHAROSPASM, "red_flags": ["recent_head_injury"], "respondent": ["caregiver"], "age": ["47"],
+             "onset_age": ["43"], "symptoms": ["neck_craning", "hand_difficulty"], "hand_side": ["left"],
+             "dopamine_blocker": ["long_term"], "history": ["family_history"]}
+    with TestClient(create_app()) as c:
+        r = c.post("/step", data={"go": "start"})
+        for _ in range(40):
+            q = question_of(r.text)
+            if q is None:
+                break
+            go = "continue" if "Go on with the questions" in r.text else "next"  # the emergency page
+            r = step(c, r.text, q, story[q], go=go)
+            assert r.status_code == 200
+        data = {"answers": answers_of(r.text)}
+        assert c.post("/step", data={**data, "go": "result"}).status_code == 200
+        assert c.post("/report", data=data).status_code == 200
+        for name in ("report.html", "case.json", "response.fhir.json"):
+            assert c.post(f"/download/{name}", data=data).status_code == 200
+        assert c.post("/api/assess", json=assess_case(data)).status_code == 200
+    assert no_network == []
+    for folder in (work, home, temp):
+        assert everything_under(folder) == [], f"the web app wrote {everything_under(folder)} in {folder.name}"
+    logged = "\n".join(debug_logs.lines)
+    leaked = [a for a in ANSWERS if re.search(rf"\b{re.escape(a)}\b", logged)]
+    assert not leaked, f"the web app logged answers {leaked}:\n{logged[:2000]}"
+
+
+def assess_case(data: dict) -> dict:
+    from triage.interview import Interview
+
+    return Interview().case(json.loads(data["answers"]))

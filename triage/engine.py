@@ -80,10 +80,13 @@ class Run:
         return rules
 
 
+_PRIVATE = ("sid", "id")  # what the engine adds to a fact when asserting it
+
+
 def fact_key(fact: dict) -> tuple:
-    """A fact's identity: all its attributes but the session id."""
+    """A fact's identity: all its attributes but what the engine adds."""
     return tuple(sorted(
-        (k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k != "sid"
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k not in _PRIVATE
     ))
 
 
@@ -95,6 +98,14 @@ class _Session:
         self.producers: dict[tuple, list[int]] = {}
         self.error: Optional[BaseException] = None
         self.error_rule: Optional[str] = None
+        self.key_of: dict[int, tuple] = {}  # the id each asserted fact carries -> its key
+
+    def stamp(self, fact: dict, key: tuple) -> dict:
+        """The fact as asserted: with the session id and an id unique in the session (so a
+        matched fact's key never has to be computed again)."""
+        fid = len(self.key_of) + 1
+        self.key_of[fid] = key
+        return dict(fact, sid=self.sid, id=fid)
 
 
 def _quiet_host_class():
@@ -149,13 +160,13 @@ class Engine:
         def act(c) -> None:
             session = self._sessions[c.s.sid]
             try:
-                matched = {
-                    alias: {k: v for k, v in fact.items() if k != "sid"}
-                    for alias, fact in c._m.items()
-                    if alias != "layer"
-                }
-                firing = Firing(rule.id, rule.layer, matched, [],
-                                sources=[fact_key(f) for f in matched.values()])
+                matched, sources = {}, []
+                for alias, fact in c._m.items():
+                    if alias != "layer":
+                        # every asserted fact carries a session-unique id: its key is known
+                        sources.append(session.key_of[fact["id"]])
+                        matched[alias] = {k: v for k, v in fact.items() if k not in _PRIVATE}
+                firing = Firing(rule.id, rule.layer, matched, [], sources=sources)
                 session.firings.append(firing)
                 index = len(session.firings) - 1
                 for fact in rule.conclude(matched):
@@ -167,8 +178,8 @@ class Engine:
                         firing.already_known.append(fact)
                         continue
                     session.known[key] = fact
-                    if self.book.consumes(fact):
-                        c.assert_fact(dict(fact, sid=session.sid))
+                    if self.book.consumes(fact, key):
+                        c.assert_fact(session.stamp(fact, key))
             except BaseException as exc:  # durable_rules would swallow it: keep it for the caller
                 if session.error is None:
                     session.error, session.error_rule = exc, rule.id
@@ -187,9 +198,11 @@ class Engine:
             self._sessions[sid] = session
             started = False
             try:
+                batch = []
                 for fact in facts:
-                    session.known[fact_key(fact)] = fact
-                batch = [dict(f, sid=sid) for f in facts]
+                    key = fact_key(fact)
+                    session.known[key] = fact
+                    batch.append(session.stamp(fact, key))
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
                     if batch:

@@ -248,9 +248,11 @@ class RuleBook:
     def patterns_for(self, fact_type: str) -> list[Pattern]:
         return self._patterns.get(fact_type, [])
 
-    def consumes(self, fact: dict) -> bool:
-        """Whether some rule can match ``fact`` (durable_rules rejects facts no rule matches)."""
-        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items()))
+    def consumes(self, fact: dict, key: Optional[tuple] = None) -> bool:
+        """Whether some rule can match ``fact`` (durable_rules rejects facts no rule matches).
+        ``key`` is the fact's identity when the caller has it already (see engine.fact_key)."""
+        if key is None:
+            key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items()))
         known = self._consumed.get(key)
         if known is None:
             known = any(p.accepts(fact) for p in self.patterns_for(fact["t"]))

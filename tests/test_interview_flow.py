@@ -137,9 +137,10 @@ def test_the_why_key_explains_from_the_rules_and_asks_again():
     keys.insert(at, Keys.WHY)
     result = drive(*keys, FINISH)
     assert result.code == 0, result.out
-    why = result.out[result.out.index("Why this question is asked"):]
-    assert "Rule hallmark_raises_distribution_type:" in why
-    assert "It can conclude: Something that makes a candidate more likely" in why
+    why = flat(result.out[result.out.index("Why this question is asked"):])
+    assert "If “Yes”: Blepharospasm (focal dystonia of the eyelids) becomes a strong match." in why
+    assert "A sensory trick or task specificity is a hallmark of dystonia" in why
+    assert why.index("becomes a strong match") < why.index("Does lightly touching")  # asked again
     assert result.flow.shown.candidates[0].support == "strong"
 
 

@@ -139,7 +139,7 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
             ("any other part of your body", DOWN * 8 + SPACE + ENTER),  # no other part
             ("lightly touching a spot", "h"),                         # why?
             ("Why this question is asked", ""),
-            ("becomes a strong match", ""),
+            ("Blepharospasm (focal dystonia", ""),
             ("lightly touching a spot", ENTER),                       # yes
             ("one side of your face", DOWN + ENTER),                  # no
             ("urge just before the movement", DOWN + ENTER),          # no

@@ -65,7 +65,7 @@ def terminal_width() -> int:
 def fit(message: str, width: int, indent: str = "  ") -> str:
     """``message`` wrapped to ``width`` columns after questionary's "? " mark, each line of
     it on its own (a help line keeps its indent), so that no word is cut off at the edge."""
-    room = max(width - 2, 20)
+    room = max(width - 3, 20)  # the "? " mark, and the last column left free
     lines = []
     for line in message.split("\n"):
         lead = line[:len(line) - len(line.lstrip())]
@@ -100,7 +100,7 @@ def shorten(text: str, width: int) -> str:
 def fit_choice(label: str, width: int, prefix: int) -> str:
     """A choice's label wrapped to ``width`` columns after a ``prefix`` of that many columns
     (the pointer, and the tick box of a checklist); later lines are indented under it."""
-    room = max(width - prefix - 1, 20)
+    room = max(width - prefix - 1, 20)  # the last column left free
     return textwrap.fill(" ".join(label.split()), width=room, subsequent_indent=" " * (prefix + 2),
                          break_on_hyphens=False)
 

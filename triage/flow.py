@@ -245,10 +245,10 @@ class Flow:
             self.io.say(self.t.how_title + ":")
             self.io.say("  " + self.t.how_answers)
             for line in found["answers"]:
-                self.io.say("    - " + line)
+                self.io.say(_wrap(line, "    - ", "      ", self.width))
             self.io.say("  " + self.t.how_rules)
             for line in found["rules"]:
-                self.io.say("    - " + line)
+                self.io.say(_wrap(line, "    - ", "      ", self.width))
 
     def offer_save(self, case: dict, a) -> None:
         from triage import report

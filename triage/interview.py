@@ -515,7 +515,7 @@ class Interview:
             ([f.id for f in before.mimics], [f.id for f in after.mimics],
              {f.id: f.label for f in before.mimics + after.mimics}, t.why_mimic),
             ([s.id for s in before.next_steps], [s.id for s in after.next_steps],
-             {i: s.label for i, s in steps.items()}, "{label}"),
+             {i: s.short for i, s in steps.items()}, "{label}"),
         ]
         added: list[str] = []
         removed: list[str] = []

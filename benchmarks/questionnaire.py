@@ -6,7 +6,8 @@
    screen. Goal: under 0.5 s.
 2. Questions asked per path, for typical stories: the adaptive interview asks only what could
    change the result. Goal: 12 or fewer on typical focal cases.
-3. Time the interview takes to choose the next question (the counterfactual assessments).
+3. Time the interview takes to choose the next question (the counterfactual assessments),
+   and to say why a question is asked (h).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def default_answer(q):
     return next((c for c in ("none", "unknown", "unsure", "gradual") if c in codes), codes[0])
 
 
-def walk(iv, answers: dict) -> tuple[list[str], list[float]]:
+def walk(iv, answers: dict, why_times: list | None = None) -> tuple[list[str], list[float]]:
     from triage.interview import State
 
     state, asked, step_times = State(), [], []
@@ -112,6 +113,10 @@ def walk(iv, answers: dict) -> tuple[list[str], list[float]]:
         step_times.append(time.perf_counter() - start)
         if q is None:
             return asked, step_times
+        if why_times is not None:  # pressing h at this question
+            start = time.perf_counter()
+            iv.why(q, state)
+            why_times.append(time.perf_counter() - start)
         asked.append(q.id)
         iv.answer(state, q.id, answers.get(q.id, default_answer(q)))
 
@@ -141,9 +146,10 @@ def main() -> int:
     iv.warm_up()
     print(f"Questions asked per path ({len(iv.questions)} questions in knowledge/questions.yaml):")
     all_steps: list[float] = []
+    why_times: list[float] = []
     focal_counts = []
     for name, focal, story in STORIES:
-        asked, steps = walk(iv, {**ADULT, **story})
+        asked, steps = walk(iv, {**ADULT, **story}, why_times)
         all_steps += steps
         if focal:
             focal_counts.append(len(asked))
@@ -157,6 +163,11 @@ def main() -> int:
     print(f"Choosing the next question and its choices (first time for each set of answers, {len(all_steps)} steps):")
     print(f"  median {statistics.median(all_steps) * 1000:.0f} ms, "
           f"p95 {all_steps[int(len(all_steps) * 0.95)] * 1000:.0f} ms, max {all_steps[-1] * 1000:.0f} ms")
+    why_times.sort()
+    print(f"Answering 'why' (h) at each question asked ({len(why_times)} questions; the next question's "
+          "assessments are cached by then):")
+    print(f"  median {statistics.median(why_times) * 1000:.0f} ms, "
+          f"p95 {why_times[int(len(why_times) * 0.95)] * 1000:.0f} ms, max {why_times[-1] * 1000:.0f} ms")
     return 0
 
 

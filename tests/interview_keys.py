@@ -13,7 +13,9 @@ import functools
 
 import prompt_toolkit.application.application as pt_application
 from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from triage import knowledge
 from triage.flow import Flow, words
@@ -78,7 +80,9 @@ class Result:
 
 
 def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
-          folder: Optional[Path] = None) -> Result:
+          folder: Optional[Path] = None, width: int = 80, screen: Optional[io.StringIO] = None) -> Result:
+    """Run an interview on ``keys``. With ``screen``, what prompt_toolkit draws is written
+    there as a terminal of ``width`` columns would get it (else it is thrown away)."""
     iv = Interview(KB)
     out = io.StringIO()
     try:
@@ -87,7 +91,9 @@ def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
         with create_pipe_input() as inp:
             inp.send_text("".join(keys))
             inp.close()
-            kio = KeysIO(words(iv), out=out, input=inp, output=DummyOutput())
+            output = DummyOutput() if screen is None else Vt100_Output(
+                screen, lambda: Size(rows=60, columns=width), term="xterm")
+            kio = KeysIO(words(iv), out=out, input=inp, output=output, width=width)
             flow = Flow(kio, iv, state, educator=educator, err=out, folder=folder or Path("."),
                         warm_up=False)
             code = flow.run()

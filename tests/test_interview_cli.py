@@ -139,7 +139,7 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
             ("any other part of your body", DOWN * 8 + SPACE + ENTER),  # no other part
             ("lightly touching a spot", "h"),                         # why?
             ("Why this question is asked", ""),
-            ("Rule hallmark_raises_distribution_type", ""),
+            ("Blepharospasm (focal dystonia", ""),
             ("lightly touching a spot", ENTER),                       # yes
             ("one side of your face", DOWN + ENTER),                  # no
             ("urge just before the movement", DOWN + ENTER),          # no
@@ -169,3 +169,13 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
     assert "Blepharospasm" in report.read_text()
     assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
     assert not (tmp_path / "dystonia-triage-case.json").exists()
+
+
+def test_plain_h_says_what_the_age_at_onset_would_change():
+    # no warning signs, myself, 61, blinking; then h at the age at onset (the input then ends)
+    result = run_cli("interview", "--plain", input="9\n1\n61\n8\nh\n")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    why = " ".join(result.stdout[result.stdout.index("Why this question is asked"):].split())
+    assert "If “20 or younger”: adds the possible cause “An inherited (genetic) cause”" in why
+    assert "If “30 to 49”: adds tests for Wilson disease." in why
+    assert "Every early-onset dystonia deserves a levodopa trial" in why

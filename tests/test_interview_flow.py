@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import stat
 
 import pytest
 
-from tests.interview_keys import FINISH, Keys, answer, drive, keys_for, path
+from tests.interview_keys import FINISH, KB, Keys, answer, drive, keys_for, path
 from triage import fhir
-from triage.flow import ANSWERS_FILE
+from triage.flow import ANSWERS_FILE, DONE
+from triage.terminal import fit_choice, fit_prompt
 
 def flat(text: str) -> str:
     return " ".join(text.split())
@@ -137,9 +140,9 @@ def test_the_why_key_explains_from_the_rules_and_asks_again():
     keys.insert(at, Keys.WHY)
     result = drive(*keys, FINISH)
     assert result.code == 0, result.out
-    why = result.out[result.out.index("Why this question is asked"):]
-    assert "Rule hallmark_raises_distribution_type:" in why
-    assert "It can conclude: Something that makes a candidate more likely" in why
+    why = flat(result.out[result.out.index("Why this question is asked"):])
+    assert "If “Yes”: Blepharospasm (focal dystonia of the eyelids) becomes a strong match." in why
+    assert "A sensory trick or task specificity is a hallmark of dystonia" in why
     assert result.flow.shown.candidates[0].support == "strong"
 
 
@@ -198,3 +201,84 @@ def test_keys_that_run_out_end_the_interview_instead_of_hanging():
     result = drive(answer("red_flags", []))
     assert result.code == 2
     assert "ended before the questionnaire was finished" in result.out
+
+
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def screen_text(screen: io.StringIO) -> str:
+    """What a terminal shows, as one line of words (escape sequences taken out)."""
+    return flat(ESCAPES.sub("", screen.getvalue()).replace("\r\n", "\n").replace("\r", ""))
+
+
+@pytest.mark.parametrize("width", [50, 80])
+def test_long_questions_are_wrapped_to_the_terminal_and_never_cut_off(width):
+    script = {**ADULT, "age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "unsure",
+              "task_specific": "yes"}
+    screen = io.StringIO()
+    result = drive(*keys_for(script), FINISH, width=width, screen=screen)
+    assert result.code == 0, result.out
+    shown = screen_text(screen)
+    for qid in result.flow.asked:
+        q = KB.question(qid)
+        wording = q.ask.for_(None if qid == "red_flags" else "self")
+        assert flat(wording) in shown, qid  # every word of the question, while asked and answered
+        if q.help:
+            assert flat(q.help) in shown, qid
+    assert "It is a typical sign of dystonia. Not sure" in shown  # the answered question, whole
+    assert "(Space to tick, Enter when done; h: why, b: back)" in shown
+
+
+class Recorder:
+    """Stands in for the terminal at the review: records the rows offered, then continues."""
+
+    def __init__(self):
+        self.rows: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        pass
+
+    def select(self, message, options, default=None, extras=True, instruction=None):
+        self.rows = [o.label for o in options]
+        return DONE
+
+
+@pytest.mark.parametrize("width", [40, 60, 100])
+def test_the_review_shows_every_answer_in_short_rows_that_fit(width):
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking", "neck_craning"],
+              "sensory_trick": "yes"}
+    flow = drive(*keys_for(script), FINISH).flow
+    flow.io = recorder = Recorder()
+    assert flow.review() == DONE
+    rows = recorder.rows[:-1]
+    assert len(rows) == len(flow.asked)
+    assert rows[:3] == ["Warning signs now: None of these", "Answering for: I am answering about myself",
+                        "Age: 61 years"]
+    assert "Sensory trick: Yes" in rows and "Age at onset: 58 years" in rows
+    assert "Symptoms: Neck or head pulled, turned or tilted on its own, " \
+           "Blinking you cannot control, eye twitching, or eyes squeezing shut" in rows
+    for row in rows:  # as the select draws it: after a 3-column pointer, wrapped, nothing lost
+        drawn = fit_choice(row, width, 3).split("\n")
+        assert all(3 + len(line) < width for line in drawn), drawn
+        assert flat(" ".join(drawn)) == flat(row)
+
+
+def test_prompts_wrap_to_the_width_and_put_a_long_answer_on_its_own_line():
+    message = KB.question("sensory_trick").ask.for_("self") + "\n  " + KB.question("sensory_trick").help
+    text = fit_prompt(message, 50, ["Yes", "No", "Not sure"])
+    assert all(len(line) + 2 < 50 for line in text.split("\n"))
+    assert flat(text) == flat(message)
+    assert fit_prompt("How did the movements begin?", 50, ["It came on slowly, over weeks or longer"]) \
+        == "How did the movements begin?\n "
+    assert fit_prompt("How did the movements begin?", 80, ["It came on slowly, over weeks or longer"]) \
+        == "How did the movements begin?"
+
+
+def test_an_educator_answering_sees_each_rule_as_it_fires():
+    script = {**ADULT, "respondent": "educator", "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]}
+    result = drive(*keys_for(script), FINISH)
+    assert result.code == 0, result.out
+    out = result.out
+    assert "Rule fired: focal (" in out and "Rule fired: early_onset" not in out
+    assert out.index("Rule fired: region_implied_by_symptom") > out.index("-- Symptoms --")
+    assert "Rule fired:" not in drive(*keys_for({**script, "respondent": "clinician"}), FINISH).out

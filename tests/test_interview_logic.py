@@ -30,9 +30,6 @@ def test_red_flags_come_first_and_need_no_rules_engine():
 def test_questions_no_rule_reads_are_never_asked():
     path_ = asked({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]})
     assert "course" not in path_ and "worse_with_stress" not in path_
-    iv = Interview(KB)
-    state = State(answers={"symptoms": ["eye_blinking"]})
-    assert iv.why(KB.question("course"), state) == [KB.interview.why_none]
 
 
 @pytest.mark.parametrize("trick, task_asked", [("yes", False), ("no", True), ("unsure", True)])
@@ -165,15 +162,69 @@ def test_answers_saved_as_an_in_progress_response_resume_to_the_same_state():
             iv.resume(broken)
 
 
-def test_why_names_the_rules_that_read_the_answer_and_what_they_conclude():
-    iv = Interview(KB)
-    lines = iv.why(KB.question("red_flags"), State())
-    assert any("Rule red_flag_needs_emergency_care:" in line for line in lines)
-    assert any("always" not in line and "emergency care" in line.lower() for line in lines)
-    lines = iv.why(KB.question("one_side_face"), State(answers={"symptoms": ["eye_blinking"]}))
-    assert any("Rule hemifacial_spasm:" in line for line in lines)
-    assert any("hemifacial spasm" in line.lower() and "can conclude" in line.lower() for line in lines)
-    assert iv.why(KB.question("respondent"), State())[0] == KB.question("respondent").always
+def why(qid: str, audience: str = "self", **answers) -> str:
+    state = State(answers={"red_flags": [], "respondent": audience, **answers})
+    return "\n".join(Interview(KB).why(KB.question(qid), state))
+
+
+BLEPHAROSPASM_61 = {"age": 61, "symptoms": ["eye_blinking"]}
+
+
+@pytest.mark.parametrize("qid, answers, says", [
+    # the age at onset: what each range of answers adds, down to the next steps and causes
+    ("onset_age", BLEPHAROSPASM_61, [
+        "If “20 or younger”: adds the possible cause “An inherited (genetic) cause”, tests for Wilson "
+        "disease, genetic testing, a levodopa trial; takes away the possible cause “No cause found (idiopathic)",
+        "If “21 to 29”: adds tests for Wilson disease, genetic testing.",
+        "If “30 to 49”: adds tests for Wilson disease.",
+        "Dystonia that starts at 20 or younger often has a genetic cause.",
+        "Every early-onset dystonia deserves a levodopa trial",
+    ]),
+    ("sensory_trick", {**BLEPHAROSPASM_61, "onset_age": 58}, [
+        "If “Yes”: Blepharospasm (focal dystonia of the eyelids) becomes a strong match.",
+        "A sensory trick or task specificity is a hallmark of dystonia",
+    ]),
+    ("one_side_face", {**BLEPHAROSPASM_61, "onset_age": 58}, [
+        "If “Yes”: adds the look-alike “Hemifacial spasm”, a brain scan (MRI); Blepharospasm (focal "
+        "dystonia of the eyelids) becomes a possible match.",
+        "Hemifacial spasm calls for a brain scan",
+    ]),
+    ("onset", {**BLEPHAROSPASM_61, "onset_age": 58}, [
+        "If “It came on suddenly, within hours or days”: the care level becomes “See a doctor within 24 "
+        "hours”; adds a brain scan (MRI).",
+    ]),
+    ("red_flags", {}, [
+        "If you tick “Trouble breathing, noisy breathing, or a tight throat” or “Cannot swallow, or choking”",
+        "the care level becomes “EMERGENCY: call an ambulance now”",
+        "This sign needs emergency care.",
+    ]),
+    # a side changes the result only together with the other limb's side: hemidystonia
+    ("hand_side", {"age": 60, "onset_age": 58, "symptoms": ["hand_difficulty", "foot_dragging"]}, [
+        "together with the answer to: Foot or leg side",
+        "adds the pattern “Hemidystonia (one side of the body)”",
+    ]),
+])
+def test_why_says_what_each_answer_would_change_and_the_rules_behind_it(qid, answers, says):
+    text = why(qid, **answers)
+    for words in says:
+        assert words in text, f"{words!r} not in:\n{text}"
+    assert "onset_age_as_given" not in text  # rule ids are for educators
+
+
+def test_an_educator_gets_the_chain_of_rules_with_their_ids():
+    text = why("onset_age", "educator", **BLEPHAROSPASM_61)
+    ids = [line.split(":")[0].strip() for line in text.split("The rules behind it:")[1].splitlines()[1:]]
+    # from the rule that reads the answer, through early onset, to the rules that conclude
+    assert ids[:3] == ["onset_age_as_given", "early_onset", "genetic_from_early_onset"]
+    assert {"wilson_screening_for_onset_before_50", "genetic_testing_for_onset_before_30",
+            "levodopa_trial_for_early_onset"} <= set(ids)
+    assert "idiopathic (no longer applies)" in ids
+    assert "If “20 or younger”" in text
+
+
+def test_why_says_so_when_no_rule_reads_the_answer():
+    assert why("course", **BLEPHAROSPASM_61).splitlines() == [KB.interview.why_none]
+    assert why("respondent").splitlines()[0] == KB.question("respondent").always
 
 
 def test_a_typical_focal_path_asks_at_most_twelve_questions():

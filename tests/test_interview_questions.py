@@ -83,6 +83,10 @@ def test_every_question_has_words_for_every_audience():
     ("      anyone: Is any of these", "      nobody: Is any of these", "questions.0.ask.nobody: Extra inputs are not permitted"),
     ("  - {id: recent}\n", "  - {id: recent, sets: [recent, none]}\n", "(dopamine_blocker).choices.1.sets: 'dopamine_blocker' takes one value"),
     ("  answer_yes: \"Yes\"\n", "", "interview.answer_yes: Field required"),
+    ("    short: Sensory trick\n", "", "questions.8.short: Field required"),
+    ("    short: Sensory trick\n", "    short: Age\n", "(sensory_trick).short: 'Age' is already the short label of 'age'"),
+    ("    short: Sensory trick\n", "    short: A light touch on the chin that eases it\n",
+     "questions.8.short: String should have at most 30 characters"),
 ])
 def test_broken_question_data_names_the_file_and_key(kb_copy, old, new, message):
     edit(kb_copy / "questions.yaml", old, new)

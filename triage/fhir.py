@@ -411,6 +411,8 @@ def _read_answer(q: Question, answers: list, where: str) -> Any:
         if len(answers) != 1 or set(answers[0]) != {"valueInteger"}:
             raise ResponseError(f"{where}: expected one valueInteger answer")
         value = answers[0]["valueInteger"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ResponseError(f"{where}: valueInteger must be a whole number, got {value!r}")
         low, high = q.min or 0, q.max if q.max is not None else value
         if not low <= value <= high:
             raise ResponseError(f"{where}: {value} is outside {low} to {high}")

@@ -25,8 +25,9 @@ CASE_FILE = "dystonia-triage-case.json"
 REPORT_FILE = "dystonia-triage-report.md"
 
 
-def _wrap(text: str, first: str = "", rest: str = "") -> str:
-    return textwrap.fill(" ".join(text.split()), width=78, initial_indent=first, subsequent_indent=rest)
+def _wrap(text: str, first: str = "", rest: str = "", width: int = 78) -> str:
+    return textwrap.fill(" ".join(text.split()), width=width, initial_indent=first, subsequent_indent=rest,
+                         break_on_hyphens=False)
 
 
 def words(iv: Interview) -> Words:
@@ -58,6 +59,16 @@ class Flow:
         self.section: Optional[str] = None
         self.shown = None  # the assessment shown as the result
         self.asked: list[str] = []  # question ids in the order they were put to the person
+
+    @property
+    def width(self) -> int:
+        """The columns to wrap text to: the terminal's, at most 78."""
+        return max(min(getattr(self.io, "width", 79) - 1, 78), 30)
+
+    @property
+    def educating(self) -> bool:
+        """Whether each rule is shown as it fires: --for educator, or an educator answering."""
+        return self.educator or self.iv.audience(self.state) == "educator"
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -91,13 +102,13 @@ class Flow:
         say = self.io.say
         say(self.t.title)
         say("=" * len(self.t.title))
-        say(_wrap(self.t.welcome))
-        say(_wrap(self.iv.kb.text.disclaimer))
+        say(_wrap(self.t.welcome, width=self.width))
+        say(_wrap(self.iv.kb.text.disclaimer, width=self.width))
         say()
-        say(_wrap(self.t.emergency_now))
+        say(_wrap(self.t.emergency_now, width=self.width))
         say()
         keys = self.t.welcome_keys_plain if isinstance(self.io, PlainIO) else self.t.welcome_keys
-        say(_wrap(keys))
+        say(_wrap(keys, width=self.width))
         if self.resumed_from:
             say(self.t.resumed.format(path=self.resumed_from))
         say()
@@ -127,7 +138,8 @@ class Flow:
             if value is WHY:
                 self.io.say(self.t.why_title + ":")
                 for line in self.iv.why(q, self.state):
-                    self.io.say("  " + line)
+                    indent = "  " + " " * (len(line) - len(line.lstrip()))
+                    self.io.say(_wrap(line, indent, indent + "  ", self.width))
                 self.io.say()
                 continue
             if value is BACK:
@@ -160,9 +172,9 @@ class Flow:
         """Show new rule firings (educators) and an emergency at once. False: stop here."""
         case = self.iv.case(self.state.answers)
         now = self.iv.assess(case)
-        if self.educator:
+        if self.educating:
             for line in self.iv.new_firings(self.last, now):
-                self.io.say("  " + line)
+                self.io.say(_wrap(line, "  ", "    ", self.width))
         self.last = now
         from triage import report
 
@@ -196,7 +208,7 @@ class Flow:
         self.io.say()
         self.io.say(f"-- {self.t.review_title} --")
         self.section = None
-        options = [Option(f"{self.iv.wording(q, self.state)} {label}", q.id)
+        options = [Option(self.t.review_row.format(short=q.short, answer=label), q.id)
                    for q, label in self.iv.review(self.state)]
         options.append(Option(self.t.review_done, DONE))
         return self.io.select(self.t.review_prompt, options, default=DONE, extras=False)
@@ -233,10 +245,10 @@ class Flow:
             self.io.say(self.t.how_title + ":")
             self.io.say("  " + self.t.how_answers)
             for line in found["answers"]:
-                self.io.say("    - " + line)
+                self.io.say(_wrap(line, "    - ", "      ", self.width))
             self.io.say("  " + self.t.how_rules)
             for line in found["rules"]:
-                self.io.say("    - " + line)
+                self.io.say(_wrap(line, "    - ", "      ", self.width))
 
     def offer_save(self, case: dict, a) -> None:
         from triage import report

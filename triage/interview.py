@@ -384,44 +384,189 @@ class Interview:
         active = self.active(state.answers)
         return [(q, self.answer_label(q, active[q.id])) for q in self.questions if q.id in active]
 
-    def _describe_conclusion(self, conclusion) -> str:
-        book = self.engine.book
-        spec = book.facts[conclusion.fact]
-        about = spec.about.rstrip(".")
-        value = dict(conclusion.attrs).get("v")
-        if isinstance(value, str) and spec.values and spec.values in _LABELLED:
-            item = self.kb.by_id(spec.values).get(value)
-            if item is not None:
-                words = getattr(item, "label", None) or getattr(item, "text", "").split(". ")[0]
-                return f"{about}: {words.rstrip('.')}"
-        return about
-
     def why(self, q: Question, state: State) -> list[str]:
-        """Why ``q`` is asked: the rules that read its answer and what they can conclude."""
+        """Why ``q`` is asked (MYCIN's WHY), generated from the rules: what each answer that
+        would change the result changes, in the knowledge base's words, and the rules behind
+        those changes. Educators get the whole chain of rules, from the rules that read the
+        answer to those that conclude, with their ids; others the concluding rules' words.
+        Lines that start with spaces belong to the line above them."""
+        t = self.text
         lines: list[str] = []
         if q.always:
-            lines.append(self.text.why_always.format(reason=q.always))
+            lines.append(t.why_always.format(reason=q.always))
         if q.help:
             lines.append(q.help)
         active = self.active(state.answers)
         values = None
         if q.kind == "several_of":  # only the choices on the screen
             values = [[c.id] for c in self.offered(q, state)]
-        facts = self.added_facts(q, active, values)
+        effects, context = self.effects(q, active, values)
+        if not effects:
+            if not q.always:
+                lines.append(t.why_none if not self.added_facts(q, active, values) else t.why_no_change)
+            return lines
+        lines.append(t.why_changes if not context else t.why_changes_together.format(
+            other="; ".join(self.by_id[k].short for k in context)))
+        educator = self.audience(state) == "educator"
+        rules: list[str] = []
+        stopped: list[str] = []
+        for effect in effects:
+            template = t.why_if_ticked if q.kind == "several_of" else t.why_if
+            answer = t.why_or.join(t.why_answer.format(answer=a) for a in effect.answers)
+            lines.append("  " + template.format(answer=answer, changes="; ".join(effect.changes)))
+            rules += [r for r in (effect.chain if educator else effect.concluding) if r not in rules]
+            stopped += [r for r in effect.stopped if r not in stopped]
+        lines.append(t.why_rules)
         book = self.engine.book
-        seen: list[str] = []
-        for rule in book.rules:
-            if any(p.accepts(f) for f in facts for p in rule.when):
-                seen.append(rule.id)
-                lines.append(self.text.why_rule.format(rule=rule.id, explain=rule.explain))
-                concl = list(dict.fromkeys(self._describe_conclusion(c) for c in rule.then))
-                lines.append("  " + self.text.why_concludes.format(facts="; ".join(concl)))
-            elif any(p.accepts(f) for f in facts for p in rule.unless):
-                seen.append(rule.id)
-                lines.append(self.text.why_blocks.format(rule=rule.id, explain=rule.explain))
-        if not seen and not q.always:
-            lines.append(self.text.why_none)
+        for rule_id in rules:
+            rule = book.rule(rule_id)
+            if not educator:
+                lines.append("  " + rule.explain)
+            elif rule_id in stopped:
+                lines.append("  " + t.why_rule_stops.format(rule=rule.id, explain=rule.explain))
+            else:
+                lines.append("  " + t.why_rule.format(rule=rule.id, explain=rule.explain))
         return lines
+
+    def effects(self, q: Question, answers: dict, values: Optional[list] = None) -> tuple[list["Effect"], dict]:
+        """What each answer to ``q`` that would change the result changes, against the answers
+        so far (answers with the same effect together; numbers as ranges), and the rules behind
+        it. When no answer changes anything on its own, the first answer to another pending
+        question of the same case field with which one does (an arm and a leg make
+        hemidystonia only when both sides are known) is returned as the context."""
+        base_answers = {k: v for k, v in answers.items() if k != q.id}
+        if values is None:
+            values = self.possible_answers(q, base_answers)
+        for context in self._contexts(q, base_answers):
+            ctx = {**base_answers, **context}
+            found = self._effects_in(q, ctx, values)
+            if found:
+                return found, context
+        return [], {}
+
+    def _effects_in(self, q: Question, answers: dict, values: list) -> list["Effect"]:
+        base_case = self.case(answers)
+        base_facts = set(self.answer_facts(base_case))
+        base = self.assess(base_case)
+        found: list[tuple[Any, Optional[tuple]]] = []  # (answer, its effect or None)
+        details: dict[tuple, tuple[list[str], list[str], list[str]]] = {}
+        for value in values:
+            case = self.case({**answers, q.id: value})
+            effect = None
+            if set(self.answer_facts(case)) != base_facts:
+                after = self.assess(case)
+                if self.signature(after) != self.signature(base):
+                    changes = self._changes(base, after)
+                    effect = tuple(changes)
+                    details.setdefault(effect, self._chain(base, after))
+            found.append((value, effect))
+        out: list[Effect] = []
+        groups: list[tuple[list, Optional[tuple]]] = []
+        for value, effect in found:  # numbers: neighbours with the same effect make a range
+            if q.kind == "number" and groups and groups[-1][1] == effect:
+                groups[-1][0].append(value)
+            else:
+                groups.append(([value], effect))
+        for i, (group, effect) in enumerate(groups):
+            if effect is None:
+                continue
+            if q.kind == "number":
+                low = group[0]
+                high = groups[i + 1][0][0] - 1 if i + 1 < len(groups) else group[-1]
+                words = [self._range_words(low, high, values[0], values[-1])]
+            else:
+                words = [self.answer_label(q, v) for v in group]
+            chain, concluding, stopped = details[effect]
+            out.append(Effect(words, list(effect), chain, concluding, stopped))
+        if q.kind != "number":  # answers with the same effect together
+            merged: dict[tuple, Effect] = {}
+            for e in out:
+                key = tuple(e.changes)
+                if key in merged:
+                    merged[key].answers += e.answers
+                else:
+                    merged[key] = e
+            out = list(merged.values())
+        return out
+
+    def _range_words(self, low: int, high: int, lowest: int, highest: int) -> str:
+        t = self.text
+        if low == high:
+            return str(low)
+        if low == lowest:
+            return t.why_at_most.format(max=high)
+        if high == highest:
+            return t.why_at_least.format(min=low)
+        return t.why_between.format(min=low, max=high)
+
+    def _changes(self, before: "Assessment", after: "Assessment") -> list[str]:
+        """What differs between two assessments, in the knowledge base's words (not the
+        warning signs: they only repeat the answers)."""
+        t = self.text
+        out: list[str] = []
+        if after.care_level != before.care_level:
+            out.append(t.why_care.format(label=after.care_label))
+        steps = {s.id: s for s in self.kb.next_steps}
+        groups = [
+            ([c.type for c in before.candidates], [c.type for c in after.candidates],
+             {c.type: c.label for c in before.candidates + after.candidates}, t.why_candidate),
+            ([f.id for f in before.causes], [f.id for f in after.causes],
+             {f.id: f.label for f in before.causes + after.causes}, t.why_cause),
+            ([f.id for f in before.mimics], [f.id for f in after.mimics],
+             {f.id: f.label for f in before.mimics + after.mimics}, t.why_mimic),
+            ([s.id for s in before.next_steps], [s.id for s in after.next_steps],
+             {i: s.short for i, s in steps.items()}, "{label}"),
+        ]
+        added: list[str] = []
+        removed: list[str] = []
+        for old, new, labels, words in groups:
+            added += [words.format(label=labels[i]) for i in new if i not in old]
+            removed += [words.format(label=labels[i]) for i in old if i not in new]
+        if added:
+            out.append(t.why_adds.format(items=", ".join(added)))
+        if removed:
+            out.append(t.why_removes.format(items=", ".join(removed)))
+        old_support = {c.type: c.support for c in before.candidates}
+        for c in after.candidates:
+            if c.type in old_support and old_support[c.type] != c.support:
+                out.append(t.why_support.format(label=c.label, support=c.support))
+        return out
+
+    def _chain(self, before: "Assessment", after: "Assessment") -> tuple[list[str], list[str], list[str]]:
+        """The rules behind the difference between two assessments: every rule that fires
+        only in ``after`` on the way to a conclusion that differs (from the rules that read
+        the answer on), and the rules whose conclusion the difference takes away. Returns
+        (the whole chain, the rules among them that conclude a result, the rules that no
+        longer apply), in firing order."""
+        def key(fact: dict) -> str:
+            return json.dumps(fact, sort_keys=True)
+
+        def entry_key(e) -> str:
+            return e.rule + json.dumps(e.matched, sort_keys=True)
+
+        old_facts = {key(f) for e in before.trace for f in e.concluded}
+        new_facts = {key(f) for e in after.trace for f in e.concluded}
+        old_entries = {entry_key(e) for e in before.trace}
+        new_entries = {entry_key(e) for e in after.trace}
+        fresh = [e for e in after.trace if entry_key(e) not in old_entries]
+        gone = [e for e in before.trace if entry_key(e) not in new_entries]
+
+        def ends(e, others: set) -> bool:
+            return any(f.get("t") in _RESULT_FACTS and key(f) not in others for f in e.concluded)
+
+        chain: set[str] = set()
+        wanted = {key(f) for e in fresh if ends(e, old_facts) for f in e.concluded}
+        for e in reversed(fresh):  # back from the conclusions to the rules that read the answer
+            if e.rule in chain or any(key(f) in wanted for f in e.concluded):
+                chain.add(e.rule)
+                wanted |= {key(f) for f in e.matched.values()}
+        ordered = [e.rule for e in fresh if e.rule in chain]
+        stopped = [e.rule for e in gone if ends(e, new_facts) and e.rule not in ordered]
+        ordered = list(dict.fromkeys(ordered + stopped))
+        book = self.engine.book
+        concluding = [r for r in ordered
+                      if set(book.rule(r).concludes()) & _RESULT_FACTS - _SUMMING_FACTS]
+        return ordered, concluding, list(dict.fromkeys(stopped))
 
     def how(self, assessment: "Assessment", rule_ids: Iterable[str], state: State) -> dict[str, list[str]]:
         """How a result was reached: the rules behind it and the answers they matched."""
@@ -464,8 +609,21 @@ class Interview:
         return out
 
 
-# the knowledge tables whose items a conclusion's value can be described by
-_LABELLED = {"types", "mimics", "causes", "care_levels", "next_steps", "regions"}
+@dataclass
+class Effect:
+    """What one answer (or a range of numbers) would change, and the rules behind it."""
+
+    answers: list[str]  # the answers with this effect, in words ("Yes", "20 or younger")
+    changes: list[str]  # what changes, in words
+    chain: list[str]  # rule ids, from the rules that read the answer to those that conclude
+    concluding: list[str]  # the rules among them that conclude a result
+    stopped: list[str]  # the rules among them that no longer apply
 
 
-__all__ = ["Interview", "State", "AnswerError", "check_answer", "number_bounds", "YES", "NO", "UNSURE"]
+# the facts a person reads in the result (what an answer can change)
+_RESULT_FACTS = {"candidate", "raised", "lowered", "support", "cause", "mimic", "care", "care_level",
+                 "next_step"}
+# those that only sum up other conclusions (not shown to non-educators)
+_SUMMING_FACTS = {"care_level", "support"}
+
+__all__ = ["Interview", "State", "Effect", "AnswerError", "check_answer", "number_bounds", "YES", "NO", "UNSURE"]

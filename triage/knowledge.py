@@ -133,6 +133,7 @@ class Cause(Strict):
 
 class NextStep(Strict):
     id: Id
+    short: str = Field(min_length=1)  # a few words, lower case: "genetic testing"
     text: str
 
 

@@ -103,8 +103,12 @@ class QChoice(_Strict):
         return list(self.sets) if self.sets is not None else [self.id]
 
 
+SHORT_MAX = 30  # a review row "Sensory trick: Yes" must fit a narrow terminal
+
+
 class Question(_Strict):
     id: str
+    short: str = Field(min_length=2, max_length=SHORT_MAX)  # the review screen's label
     section: str
     fills: str
     kind: Kind
@@ -166,10 +170,27 @@ class InterviewText(_Strict):
     back: str
     why_title: str
     why_rule: str
-    why_concludes: str
-    why_blocks: str
     why_always: str
     why_none: str
+    why_no_change: str
+    why_changes: str
+    why_changes_together: str
+    why_if: str
+    why_if_ticked: str
+    why_at_most: str
+    why_at_least: str
+    why_between: str
+    why_care: str
+    why_adds: str
+    why_removes: str
+    why_support: str
+    why_candidate: str
+    why_cause: str
+    why_mimic: str
+    why_rules: str
+    why_rule_stops: str
+    why_answer: str
+    why_or: str
     number_prompt: str
     number_invalid: str
     several_instruction: str
@@ -179,6 +200,7 @@ class InterviewText(_Strict):
     choice_invalid: str
     emergency_go_on: str
     review_title: str
+    review_row: str
     review_prompt: str
     review_done: str
     not_answered: str
@@ -243,6 +265,9 @@ def check(kb, where: str) -> list[str]:
             problems.append(f"{at}.id: must be lower_snake_case")
         if q.id in seen:
             problems.append(f"{at}.id: duplicate question id {q.id!r}")
+        same = [o.id for o in seen.values() if o.short.casefold() == q.short.casefold()]
+        if same:
+            problems.append(f"{at}.short: {q.short!r} is already the short label of {same[0]!r}")
         if q.section not in sections:
             problems.append(f"{at}.section: unknown section {q.section!r}; known: {', '.join(sorted(sections))}")
         if respondent_at is not None and i < respondent_at and not q.ask.anyone:

@@ -12,7 +12,9 @@ Nothing here knows about dystonia: the words come from the caller.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, TextIO
 
@@ -55,14 +57,69 @@ class Words:
     no: str
 
 
-class KeysIO:
-    """Questions with questionary. ``input``/``output`` let tests drive it with a pipe."""
+def terminal_width() -> int:
+    """The terminal's width in columns (80 when it cannot be told)."""
+    return shutil.get_terminal_size((80, 24)).columns
 
-    def __init__(self, words: Words, *, out: Optional[TextIO] = None, input=None, output=None):
+
+def fit(message: str, width: int, indent: str = "  ") -> str:
+    """``message`` wrapped to ``width`` columns after questionary's "? " mark, each line of
+    it on its own (a help line keeps its indent), so that no word is cut off at the edge."""
+    room = max(width - 3, 20)  # the "? " mark, and the last column left free
+    lines = []
+    for line in message.split("\n"):
+        lead = line[:len(line) - len(line.lstrip())]
+        lines.append(textwrap.fill(line.strip(), width=room, initial_indent=lead,
+                                   subsequent_indent=lead or indent, break_on_hyphens=False) or lead)
+    return "\n".join(lines)
+
+
+def fit_prompt(message: str, width: int, answers: Sequence[str] = ()) -> str:
+    """The question of a prompt wrapped to ``width``; when the longest answer would not fit
+    after its last line (questionary shows the answer there), the answer goes on a line
+    of its own."""
+    text = fit(message, width)
+    longest = max((len(a.split("\n")[0]) for a in answers), default=0)
+    if longest and 2 + len(text.split("\n")[-1]) + 1 + longest > width:
+        text += "\n "
+    return text
+
+
+def fit_hint(hint: str, width: int) -> str:
+    """A key hint on lines of its own under the question, wrapped to ``width``."""
+    return "\n" + textwrap.fill(" ".join(hint.split()), width=max(width - 2, 20), initial_indent="  ",
+                                 subsequent_indent="  ", break_on_hyphens=False) if hint.strip() else hint
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` on one line of at most ``width`` columns (ended with "…" when cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:max(width - 1, 1)].rstrip() + "…"
+
+
+def fit_choice(label: str, width: int, prefix: int) -> str:
+    """A choice's label wrapped to ``width`` columns after a ``prefix`` of that many columns
+    (the pointer, and the tick box of a checklist); later lines are indented under it."""
+    room = max(width - prefix - 1, 20)  # the last column left free
+    return textwrap.fill(" ".join(label.split()), width=room, subsequent_indent=" " * (prefix + 2),
+                         break_on_hyphens=False)
+
+
+class KeysIO:
+    """Questions with questionary. ``input``/``output`` let tests drive it with a pipe;
+    ``width`` fixes the terminal width (default: the terminal's, when each prompt is drawn)."""
+
+    def __init__(self, words: Words, *, out: Optional[TextIO] = None, input=None, output=None,
+                 width: Optional[int] = None):
         self.words = words
         self.out = out or sys.stdout  # looked up now, not at import (tests replace the streams)
         self._io = {k: v for k, v in (("input", input), ("output", output)) if v is not None}
         self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is drawn
+        self._width = width
+
+    @property
+    def width(self) -> int:
+        return self._width or terminal_width()
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -102,16 +159,18 @@ class KeysIO:
                extras: bool = True, instruction: Optional[str] = None) -> Any:
         import questionary
 
-        choices: list = [questionary.Choice(o.label, value=o.value, description=o.description)
-                         for o in options]
+        width = self.width
+        choices: list = [questionary.Choice(fit_choice(o.label, width, 3), value=o.value,
+                                            description=o.description) for o in options]
         if extras:
             choices += [questionary.Separator(),
                         questionary.Choice(self.words.why, value=WHY),
                         questionary.Choice(self.words.back, value=BACK)]
         values = [o.value for o in options]
-        q = questionary.select(message, choices=choices,
-                               default=default if default in values else None,
-                               instruction=instruction or (self.words.instruction if extras else " "),
+        hint = instruction or (self.words.instruction if extras else " ")
+        q = questionary.select(fit_prompt(message, width, [c.title for c in choices[:len(options)]]),
+                               choices=choices, default=default if default in values else None,
+                               instruction=fit_hint(hint, width),
                                **self._io)
         return self._ask(q, extras)
 
@@ -121,7 +180,9 @@ class KeysIO:
         there was none."""
         import questionary
 
-        choices = [questionary.Choice(o.label, value=o.value, description=o.description,
+        width = self.width
+        choices = [questionary.Choice(fit_choice(o.label, width, 5), value=o.value,
+                                      description=o.description,
                                       checked=o.value in (checked or ())) for o in options]
         if none_label:
             choices.append(questionary.Choice(none_label, value=NONE,
@@ -134,8 +195,10 @@ class KeysIO:
                 return self.words.several_empty.format(none=none_label)
             return True
 
-        q = questionary.checkbox(message, choices=choices, validate=validate,
-                                 instruction=self.words.several, **self._io)
+        q = questionary.checkbox(fit_prompt(message, width, ["done (99 selections)"] +
+                                            [f"[{c.title}]" for c in choices]),
+                                 choices=choices, validate=validate,
+                                 instruction=fit_hint(self.words.several, width), **self._io)
         result = self._ask(q)
         if result in (WHY, BACK):
             return result
@@ -148,8 +211,10 @@ class KeysIO:
             return _parse_number(text, low, high, optional) is not _INVALID or \
                 self.words.number_invalid.format(min=low, max=high)
 
-        q = questionary.text(message, default="" if default is None else str(default),
-                             validate=validate, instruction=self.words.number.format(min=low, max=high),
+        width = self.width
+        q = questionary.text(fit(message, width), default="" if default is None else str(default),
+                             validate=validate,
+                             instruction=fit_hint(self.words.number.format(min=low, max=high), width),
                              **self._io)
         result = self._ask(q)
         if result in (WHY, BACK):
@@ -163,7 +228,8 @@ class KeysIO:
     def text(self, message: str, default: str = "") -> str:
         import questionary
 
-        q = questionary.text(message, default=default, **self._io)
+        q = questionary.text(fit_prompt(message, self.width, [default + "x" * 10]), default=default,
+                             **self._io)
         return self._ask(q, extra=False)
 
 
@@ -188,6 +254,7 @@ class PlainIO:
         self.inp = inp or sys.stdin  # looked up now, not at import (tests replace the streams)
         self.out = out or sys.stdout
         self.when_shown: Optional[Callable[[], None]] = None  # run once the first prompt is shown
+        self.width = terminal_width()
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)

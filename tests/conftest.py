@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,26 @@ def run_cli(*args: str, input: str | None = None, cwd: Path | None = None, env: 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def kb_copy(tmp_path) -> Path:
+    """A copy of knowledge/ to break on purpose."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", target)
+    return target
+
+
+@pytest.fixture
+def rules_copy(tmp_path) -> Path:
+    """A copy of rules/ to break on purpose."""
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a file with ``new``; ``old`` must be there."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))

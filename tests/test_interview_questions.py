@@ -3,27 +3,12 @@ to the contract and to earlier questions is checked, and a broken copy names fil
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import edit
 from triage import knowledge
 from triage.errors import KnowledgeError
-
-
-@pytest.fixture
-def kb_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_red_flags_are_asked_first_and_the_contract_lists_are_all_offered():

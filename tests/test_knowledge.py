@@ -3,34 +3,12 @@ with the file and the key named."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import edit
 from triage import knowledge, rulebook
 from triage.errors import KnowledgeError, RulesError
-
-
-@pytest.fixture
-def kb_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", target)
-    return target
-
-
-@pytest.fixture
-def rules_copy(tmp_path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 def test_the_project_knowledge_base_loads():

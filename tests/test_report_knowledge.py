@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, edit
 from triage import knowledge, rulebook
 from triage.errors import KnowledgeError
 from triage.models import KB
-
-
-@pytest.fixture
-def kb_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(ROOT / "knowledge", target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 @pytest.mark.parametrize("file, old, new, message", [

@@ -90,17 +90,6 @@ def first_prompt_times(runs: int, command: list[str], until: str) -> tuple[list[
     return walls, cpus
 
 
-def default_answer(q):
-    if q.kind == "yes_no":
-        return "no"
-    if q.kind == "several_of":
-        return []
-    if q.kind == "number":
-        return None
-    codes = [c.id for c in q.choices]
-    return next((c for c in ("none", "unknown", "unsure", "gradual") if c in codes), codes[0])
-
-
 def walk(iv, answers: dict, why_times: list | None = None) -> tuple[list[str], list[float]]:
     from triage.interview import State
 
@@ -118,7 +107,7 @@ def walk(iv, answers: dict, why_times: list | None = None) -> tuple[list[str], l
             iv.why(q, state)
             why_times.append(time.perf_counter() - start)
         asked.append(q.id)
-        iv.answer(state, q.id, answers.get(q.id, default_answer(q)))
+        iv.answer(state, q.id, answers.get(q.id, q.quiet_answer()))
 
 
 def main() -> int:

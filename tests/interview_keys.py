@@ -115,18 +115,7 @@ FINISH = Keys.ENTER * 4
 
 def default_answer(qid: str) -> Any:
     """What a script answers when it does not name a question: no, none, not sure."""
-    q = KB.question(qid)
-    if q.kind == "yes_no":
-        return "no"
-    if q.kind == "several_of":
-        return []
-    if q.kind == "number":
-        return None
-    codes = [c.id for c in q.choices]
-    for code in ("none", "unknown", "unsure", "gradual"):
-        if code in codes:
-            return code
-    return codes[0]
+    return KB.question(qid).quiet_answer()
 
 
 @dataclass

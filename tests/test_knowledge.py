@@ -95,15 +95,3 @@ def test_every_rule_has_an_explanation_a_source_and_a_conclusion():
     sources = set(book.kb.ids("sources"))
     for rule in book.rules:
         assert rule.explain and rule.source in sources and rule.then, rule.id
-
-
-def test_the_rules_never_say_you_have_or_stop_a_medicine():
-    import re
-
-    texts = [r.explain for r in rulebook.load().rules]
-    kb = knowledge.load()
-    texts += [i.text for i in kb.next_steps] + [c.description for c in kb.causes]
-    texts += [t.description for t in kb.types] + [m.description for m in kb.mimics]
-    for text in texts:
-        assert not re.search(r"\byou have\b", text, re.I), text
-        assert not re.search(r"\b(stop|change) (taking|the|your)\b.*medic", text, re.I) or "not" in text.lower(), text

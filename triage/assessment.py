@@ -95,6 +95,7 @@ def assess(data: Union[Case, dict]) -> Assessment:
         order = list(table)
         return sorted(out, key=lambda f: order.index(f.id))
 
+    involved = {f["v"] for f in run.of_type("region")}
     level_fact = run.of_type("care_level")[0]
     level = KB.by_id("care_levels")[level_fact["v"]]
     flags = KB.by_id("red_flags")
@@ -112,7 +113,7 @@ def assess(data: Union[Case, dict]) -> Assessment:
                    for f in flags.values() if f.id in case.red_flags],
         next_steps=[NextStep(id=f["v"], text=KB.by_id("next_steps")[f["v"]].text, because=run.because(f))
                     for f in steps],
-        regions=[r for r in KB.by_id("regions") if any(f["v"] == r for f in run.of_type("region"))],
+        regions=[r for r in KB.by_id("regions") if r in involved],
         disclaimer=KB.text.disclaimer,
         # the trace is built from the engine's own records: no need to validate it again
         trace=[TraceEntry.model_construct(rule=f.rule, layer=f.layer, explain=book.rule(f.rule).explain,

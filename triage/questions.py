@@ -141,6 +141,18 @@ class Question(_Strict):
                 return c
         raise KeyError(choice_id)
 
+    def quiet_answer(self):
+        """The answer of someone with nothing to report (no, none, not known), used by scripted
+        runs such as the benchmarks and the tests' key scripts."""
+        if self.kind == "yes_no":
+            return "no"
+        if self.kind == "several_of":
+            return []
+        if self.kind == "number":
+            return None
+        codes = [c.id for c in self.choices]
+        return next((c for c in ("none", "unknown", "unsure", "gradual") if c in codes), codes[0])
+
     def answer_ids(self) -> list[str]:
         """The codes an answer may take (yes / no / unsure for yes_no)."""
         if self.kind == "yes_no":

@@ -91,23 +91,23 @@ def first_prompt_times(runs: int, command: list[str], until: str) -> tuple[list[
 
 
 def walk(iv, answers: dict, why_times: list | None = None) -> tuple[list[str], list[float]]:
-    from triage.interview import State
+    from triage.questionnaire import why
 
-    state, asked, step_times = State(), [], []
+    session, asked, step_times = iv.session(), [], []
     while True:
         start = time.perf_counter()
-        q = iv.next_question(state)
+        q = session.next_question()
         if q is not None:
-            iv.offered(q, state)  # the choices shown, as the interview computes them
+            session.offered(q)  # the choices shown, as the interview computes them
         step_times.append(time.perf_counter() - start)
         if q is None:
             return asked, step_times
         if why_times is not None:  # pressing h at this question
             start = time.perf_counter()
-            iv.why(q, state)
+            why.why(session, q)
             why_times.append(time.perf_counter() - start)
         asked.append(q.id)
-        iv.answer(state, q.id, answers.get(q.id, q.quiet_answer()))
+        session.answer(q.id, answers.get(q.id, q.quiet_answer()))
 
 
 def main() -> int:
@@ -129,9 +129,9 @@ def main() -> int:
           f"{statistics.median(base_walls) * 1000:.0f} ms wall")
     print()
 
-    from triage import interview
+    from triage.questionnaire.session import Questionnaire
 
-    iv = interview.Interview()
+    iv = Questionnaire()
     iv.warm_up()
     print(f"Questions asked per path ({len(iv.questions)} questions in knowledge/questions.yaml):")
     all_steps: list[float] = []

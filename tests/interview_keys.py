@@ -18,9 +18,9 @@ from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from triage import knowledge
-from triage.flow import Flow, words
-from triage.interview import Interview, State
-from triage.terminal import KeysIO
+from triage.questionnaire.session import Questionnaire, Session
+from triage.terminal.interview import TerminalInterview, words
+from triage.terminal.prompts import KeysIO
 
 
 # Speed only: every prompt builds prompt_toolkit's default key bindings afresh (about 20 ms);
@@ -42,6 +42,7 @@ class Keys:
 
 
 KB = knowledge.default()
+IV = Questionnaire(KB)  # one questionnaire for the tests, so its caches serve them all
 
 
 def pick(index: int, start: int = 0) -> str:
@@ -76,14 +77,14 @@ def answer(qid: str, value: Any, *, previous: Any = None, offered: Optional[list
 class Result:
     code: int
     out: str
-    flow: Flow
+    flow: TerminalInterview
 
 
-def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
+def drive(*keys: str, session: Optional[Session] = None, educator: bool = False,
           folder: Optional[Path] = None, width: int = 80, screen: Optional[io.StringIO] = None) -> Result:
     """Run an interview on ``keys``. With ``screen``, what prompt_toolkit draws is written
     there as a terminal of ``width`` columns would get it (else it is thrown away)."""
-    iv = Interview(KB)
+    iv = IV
     out = io.StringIO()
     try:
         for name, cached in _CACHED.items():
@@ -94,8 +95,8 @@ def drive(*keys: str, state: Optional[State] = None, educator: bool = False,
             output = DummyOutput() if screen is None else Vt100_Output(
                 screen, lambda: Size(rows=60, columns=width), term="xterm")
             kio = KeysIO(words(iv), out=out, input=inp, output=output, width=width)
-            flow = Flow(kio, iv, state, educator=educator, err=out, folder=folder or Path("."),
-                        warm_up=False)
+            flow = TerminalInterview(kio, session or iv.session(), educator=educator, err=out,
+                                     folder=folder or Path("."), warm_up=False)
             code = flow.run()
     finally:
         for name, loader in _LOADERS.items():
@@ -132,18 +133,17 @@ def path(script: dict, audience: Optional[str] = None) -> list[Step]:
     """The questions the interview asks for ``script``, the choices it offers and the
     answers given, in order (computed with the library, so a UI test can send the right
     keys). Choices a script ticks that are not offered are left out."""
-    iv = Interview(KB)
-    state = State(audience=audience)
+    session = IV.session(audience=audience)
     if audience:
-        state.answers["respondent"] = audience
+        session.preset("respondent", audience)
     steps = []
-    while (q := iv.next_question(state)) is not None:
-        offered = [c.id for c in iv.offered(q, state)] if q.kind != "yes_no" else q.answer_ids()
+    while (q := session.next_question()) is not None:
+        offered = [c.id for c in session.offered(q)] if q.kind != "yes_no" else q.answer_ids()
         value = script.get(q.id, default_answer(q.id))
         if q.kind == "several_of":
             value = [v for v in value if v in offered]
         steps.append(Step(q.id, value, offered))
-        iv.answer(state, q.id, value)
+        session.answer(q.id, value)
     return steps
 
 

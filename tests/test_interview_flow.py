@@ -12,8 +12,8 @@ import pytest
 
 from tests.interview_keys import FINISH, KB, Keys, answer, drive, keys_for, path
 from triage import fhir
-from triage.flow import ANSWERS_FILE, DONE
-from triage.terminal import fit_choice, fit_prompt
+from triage.terminal.interview import ANSWERS_FILE, DONE
+from triage.terminal.prompts import fit_choice, fit_prompt
 
 def flat(text: str) -> str:
     return " ".join(text.split())
@@ -123,7 +123,7 @@ def test_going_back_returns_to_the_previous_question_with_its_answer():
     result = drive(*keys, FINISH)
     assert result.code == 0, result.out
     assert result.flow.asked[:4] == ["red_flags", "respondent", "age", "respondent"]
-    assert result.flow.state.answers["respondent"] == "caregiver"
+    assert result.flow.session.answers["respondent"] == "caregiver"
     assert result.flow.shown.candidates[0].type == "focal.cervical"
 
 
@@ -182,9 +182,9 @@ def test_ctrl_c_saves_the_answers_and_resume_gives_the_same_assessment(tmp_path)
     doc = json.loads(saved.read_text())
     assert doc["resourceType"] == "QuestionnaireResponse" and doc["status"] == "in-progress"
     answers, _regions, _status = fhir.answers_from_response(doc)
-    state = first.flow.iv.resume(answers)
-    assert list(state.answers) == [s.qid for s in steps[:half]]
-    second = drive(*[s.keys() for s in steps[half:]], FINISH, state=state)
+    session = first.flow.iv.session(answers)
+    assert list(session.answers) == [s.qid for s in steps[:half]]
+    second = drive(*[s.keys() for s in steps[half:]], FINISH, session=session)
     assert second.code == 0, second.out
     assert second.flow.shown == straight
 

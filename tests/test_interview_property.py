@@ -11,12 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.interview_keys import KB
+from tests.interview_keys import IV, KB
 from triage import assess, report
-from triage.flow import CASE_FILE, DONE, Flow
-from triage.interview import Interview
 from triage.models import Case
-from triage.terminal import BACK
+from triage.terminal.interview import CASE_FILE, DONE, TerminalInterview
+from triage.terminal.prompts import BACK, NONE
 
 TEXT = KB.interview
 
@@ -51,17 +50,24 @@ class DrawIO:
             return BACK
         return self.data.draw(st.sampled_from([o.value for o in options]), label=message[:30])
 
-    def checkbox(self, message, options, checked=None, none_label=None):
+    def checkbox(self, message, options, read, checked=None, none_label=None):
         if self._back():
             return BACK
-        return self.data.draw(st.lists(st.sampled_from([o.value for o in options]), max_size=3, unique=True),
-                              label=message[:30])
+        ticked = self.data.draw(st.lists(st.sampled_from([o.value for o in options]), max_size=3, unique=True),
+                                label=message[:30])
+        return read(ticked or [NONE])
 
-    def number(self, message, low, high, optional, default=None):
+    def number(self, message, hint, read, default=None):
         if self._back():
             return BACK
-        values = st.integers(low, high)
-        return self.data.draw(st.none() | values if optional else values, label=message[:30])
+        # what a person may type: a number in or out of range, nothing, or not a number
+        while True:
+            typed = self.data.draw(st.one_of(st.integers(0, 130).map(str), st.just(""), st.just("abc")),
+                                   label=message[:30])
+            try:
+                return read(typed)
+            except ValueError:
+                continue
 
     def confirm(self, message, default=True):
         if message == TEXT.save_case:
@@ -79,7 +85,7 @@ class DrawIO:
 def test_the_saved_case_is_valid_and_assesses_to_what_was_shown(data):
     io = DrawIO(data)
     with tempfile.TemporaryDirectory() as folder:
-        flow = Flow(io, Interview(KB), folder=Path(folder), warm_up=False)
+        flow = TerminalInterview(io, IV.session(), folder=Path(folder), warm_up=False)
         assert flow.run() == 0
         saved = json.loads((Path(folder) / CASE_FILE).read_text())
     Case.model_validate(saved)  # the contract

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import ROOT, case, run_cli
 from tests.webhelp import BLEPHAROSPASM, answers_of, question_of, text_of, title_of, trick_question
 from triage import assess
+from triage.models import Case
 from triage.web.app import create_app
 from tests.test_privacy import debug_logs, no_network  # noqa: F401 (fixtures)
 
@@ -193,7 +194,7 @@ def test_the_downloads_carry_the_case_the_answers_make(client):
     response = got.json()
     assert response["resourceType"] == "QuestionnaireResponse"
     case, _asked = fhir.case_from_response(response)
-    assert case.model_dump(mode="json", exclude_none=True) == doc
+    assert case == Case.model_validate(doc)
 
 
 @pytest.mark.parametrize("url", ["/report", "/download/report.html"])
@@ -303,10 +304,13 @@ def test_changing_an_answer_can_open_new_questions(client):
 
 
 @pytest.mark.parametrize("q, answer, message", [
-    ("age", ["abc"], "Type a whole number from 0 to 120"),
-    ("age", ["121"], "Type a whole number from 0 to 120"),
-    ("age", ["-3"], "Type a whole number from 0 to 120"),
-    ("onset_age", ["70"], 'cannot be more than the answer to "How old are you?" (61)'),
+    ("age", ["abc"], "a whole number from 0 to 120"),
+    ("age", ["121"], "a whole number from 0 to 120"),
+    ("age", ["-3"], "a whole number from 0 to 120"),
+    ("age", ["²"], "a whole number from 0 to 120"),
+    ("age", ["①"], "a whole number from 0 to 120"),
+    ("age", ["9" * 4300], "a whole number from 0 to 120"),
+    ("onset_age", ["70"], 'cannot be more than the answer to “Age” (61)'),
     ("red_flags", [], 'Tick at least one answer, or "None of these"'),
     ("red_flags", ["none", "stroke_signs"], '"None of these" cannot be ticked together'),
     ("respondent", [], "Choose one of the answers"),
@@ -324,8 +328,8 @@ def test_a_bad_answer_is_asked_again_with_a_clear_message(client, q, answer, mes
 
 
 @pytest.mark.parametrize("answers, names", [
-    ('{"age": 500}', "answers.age: 500 is outside 0 to 120"),
-    ('{"symptoms": ["laser_eyes"]}', "answers.symptoms: 'laser_eyes' is not an answer"),
+    ('{"age": 500}', "answers.age: Please type a whole number from 0 to 120"),
+    ('{"symptoms": ["laser_eyes"]}', "answers.symptoms: Not an answer to this question; the answers are: foot_cramping"),
     ('{"favourite": "x"}', "answers.favourite"),
     ('{"age": 30, "onset_age": 40}', "onset_age"),
     ('[1, 2]', "answers"),
@@ -457,6 +461,6 @@ def test_a_whole_visit_uses_no_network_writes_nothing_and_logs_no_answer(no_netw
 
 
 def assess_case(data: dict) -> dict:
-    from triage.interview import Interview
+    from tests.interview_keys import IV
 
-    return Interview().case(json.loads(data["answers"]))
+    return IV.record.case(json.loads(data["answers"]))

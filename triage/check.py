@@ -147,7 +147,7 @@ def check_answers(eng, kb, contract: Contract, case_fields: list[str]) -> list[s
 def check_questions(eng, kb, contract: Contract) -> list[str]:
     """Every question's answer is read by some rule (or the contract file says it is recorded
     only), and every rule input can be asked by some question (knowledge/questions.yaml)."""
-    from triage.questions import LIST_FIELDS
+    from triage.questionnaire.questions import LIST_FIELDS
 
     book = eng.book
     recorded = contract.recorded_only

@@ -31,15 +31,16 @@ An answer set is a dict, question id -> answer, as the interview keeps it: a cho
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from pydantic import ValidationError
 
-from triage import questions as qmod
+from triage.questionnaire import questions as qmod
 from triage.errors import CaseError
 from triage.models import KB, Asked, Case
-from triage.questions import NO, UNSURE, YES, Question
+from triage.questionnaire.questions import NO, UNSURE, YES, Question
 
 HL7 = "http://hl7.org/fhir/StructureDefinition"
 ITEM_CONTROL = "http://hl7.org/fhir/questionnaire-item-control"
@@ -298,19 +299,16 @@ def _response_item(q: Question, value: Any) -> dict:
 
 def check_answers(answers: dict) -> None:
     """Every answer names a known question and is an answer that question accepts."""
+    from triage.questionnaire.answers import AnswerError, check
+
     for qid, value in answers.items():
         q = QUESTIONS.get(qid)
         if q is None:
             raise ResponseError(f"{qid}: unknown question; questions: {', '.join(QUESTIONS)}")
-        if q.kind == "number":
-            ok = value is None or (isinstance(value, int) and not isinstance(value, bool)
-                                   and (q.min or 0) <= value <= (q.max if q.max is not None else value))
-        elif q.kind == "several_of":
-            ok = isinstance(value, list) and all(v in q.answer_ids() for v in value)
-        else:
-            ok = value in q.answer_ids()
-        if not ok:
-            raise ResponseError(f"{qid}: {value!r} is not an answer; answers: {', '.join(q.answer_ids())}")
+        try:
+            check(q, value, answers, KB.interview)
+        except AnswerError as exc:
+            raise ResponseError(f"{qid}: {value!r}: {exc}") from None
 
 
 def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional[list[str]], str]:
@@ -444,116 +442,32 @@ def _read_answer(q: Question, answers: list, where: str) -> Any:
     return values[0]
 
 
-# --- answers <-> case ------------------------------------------------------------------------
+# --- answers <-> case: the questionnaire's own mapping ----------------------------------------
 
 
-def _ids(q: Question, value: Any) -> list[str]:
-    if value is None:
-        return []
-    if q.kind == "yes_no":
-        return [q.value] if value == YES else []
-    codes = value if isinstance(value, list) else [value]
-    return [i for code in codes for i in q.choice(code).ids]
+@functools.lru_cache(maxsize=1)
+def _record():
+    from triage.questionnaire.session import Questionnaire
+
+    return Questionnaire(KB).record
 
 
 def case_from_answers(answers: dict, regions: Optional[list[str]] = None) -> Case:
     """The case an answer set makes, as the interview builds it (``regions``, when given, are
     the case's regions exactly)."""
-    from triage.assessment import assess, to_case
+    from triage.assessment import to_case
 
-    case: dict[str, Any] = {"version": 1}
-    lists: dict[str, list[str]] = {}
-    named: list[str] = []
-    replaced: set[str] = set()
-    for q in KB.questions:
-        if q.id not in answers:
-            continue
-        value = answers[q.id]
-        if q.kind == "number":
-            if value is not None:
-                case[q.fills] = value
-        elif q.fills == "regions":
-            named += [r for r in _ids(q, value) if r not in named]
-            replaced |= set(q.replaces)
-        elif q.fills in qmod.LIST_FIELDS:
-            items = lists.setdefault(q.fills, [])
-            items += [i for i in _ids(q, value) if i not in items]
-        else:
-            case[q.fills] = _ids(q, value)[0]
-    case.update({k: v for k, v in lists.items() if v})
-    if regions is not None:
-        if regions:
-            case["regions"] = list(regions)
-    elif named or replaced:
-        derived = [r for r in assess(to_case(case)).regions if r not in replaced]
-        order = KB.ids("regions")
-        case["regions"] = sorted(dict.fromkeys(derived + named), key=order.index)
-    return to_case(case)
+    return to_case(_record().case(answers, regions))
 
 
 def asked_from_answers(answers: dict) -> Asked:
-    """What the answers say was asked and answered "no" or "not sure", for the report.
-
-    Body regions are left out: a region question asks about parts *other* than those the
-    symptoms already point to, so a region it leaves unticked may still be involved."""
-    absent: dict[str, list[str]] = {}
-    unsure: dict[str, list[str]] = {}
-    for q in KB.questions:
-        if q.id not in answers or q.fills not in qmod.LIST_FIELDS or q.fills == "regions":
-            continue
-        value = answers[q.id]
-        if q.kind == "yes_no":
-            target = {NO: absent, UNSURE: unsure}.get(value)
-            if target is not None:
-                target.setdefault(q.fills, []).append(q.value)
-        elif q.kind == "several_of":
-            chosen = set(_ids(q, value))
-            rest = [i for c in q.choices for i in c.ids if i not in chosen]
-            bucket = absent.setdefault(q.fills, [])
-            bucket += [i for i in rest if i not in bucket]
-    return Asked(absent=absent, unsure=unsure)
+    """What the answers say was asked and answered "no" or "not sure", for the report."""
+    return _record().asked(answers)
 
 
 def answers_from_case(case: Case) -> dict:
     """Answers that make ``case`` (with its regions carried separately when it names any)."""
-    answers: dict[str, Any] = {}
-    given = case.model_fields_set
-    regions = list(case.regions)
-    needs_symptoms = bool(case.features or case.onset or case.course or regions)
-    for q in KB.questions:
-        field = q.fills
-        if not q.applies(answers):
-            continue
-        if q.kind == "number":
-            if getattr(case, field) is not None:
-                answers[q.id] = getattr(case, field)
-        elif field in qmod.SCALAR_FIELDS:
-            value = getattr(case, field)
-            if value is not None:
-                answers[q.id] = next(c.id for c in q.choices if c.ids == [value])
-        elif q.kind == "yes_no":
-            if q.value in getattr(case, field):
-                answers[q.id] = YES
-        elif field == "regions":
-            if not regions:
-                continue
-            covered = {i for c in q.choices for i in c.ids}
-            mine = [r for r in regions if r in covered]
-            if q.kind == "one_of":
-                match = next((c.id for c in q.choices if set(c.ids) == set(mine)), None)
-                if match is not None:
-                    answers[q.id] = match
-                    regions = [r for r in regions if r not in mine]
-            else:
-                answers[q.id] = [c.id for c in q.choices if set(c.ids) <= set(mine)]
-                regions = [r for r in regions if r not in mine]
-        else:  # several_of over a list field
-            have = getattr(case, field)
-            if have or field in given or (field == "symptoms" and needs_symptoms):
-                # in the case's order, so that the case read back is the same, list for list
-                single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
-                answers[q.id] = [single[v] for v in have if v in single]
-    return answers
+    return _record().answers_from_case(case)
 
 
 def response_from_case(case: Case, *, status: str = "completed", authored: Optional[str] = None) -> dict:

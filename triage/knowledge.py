@@ -15,7 +15,7 @@ from typing import Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from triage import questions as qmod
+from triage.questionnaire import questions as qmod
 from triage.errors import KnowledgeError
 from triage.paths import knowledge_dir
 
@@ -93,6 +93,8 @@ class CareLevel(Strict):
     rank: int
     label: str
     action: str
+    # an emergency: shown at once, before any other question, and on every page after it
+    emergency: bool = False
 
 
 class Codes(Strict):

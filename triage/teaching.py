@@ -118,57 +118,30 @@ def compare(tc: TeachingCase, result) -> list[str]:
 def interview(tc: TeachingCase, kb=None) -> list[tuple[str, str]]:
     """The questions of knowledge/questions.yaml that lead to this case, in the educator's
     wording, each with the answer the case gives: what a class sees when it walks through the
-    questionnaire. Answers the questionnaire cannot give are listed last, with an empty
-    question."""
-    from triage.models import KB
-    from triage.questions import LIST_FIELDS, NO, YES
+    questionnaire (a yes/no the story does not report is answered no). Answers the
+    questionnaire cannot give are listed last, with an empty question."""
+    from triage.questionnaire.questions import NO
+    from triage.questionnaire.session import Questionnaire
 
-    kb = kb or KB
+    iv = Questionnaire(kb) if kb is not None else _questionnaire()
+    answers = iv.record.answers_from_case(tc.case)
+    for q in iv.questions:  # a complete story: what it does not report is a no, or none of these
+        if q.id not in answers and q.kind in ("yes_no", "several_of") and q.applies(iv.record.active(answers)):
+            answers[q.id] = NO if q.kind == "yes_no" else []
+    session = iv.session(answers, audience="educator")
+    out = [(" ".join(session.wording(q).split()), label) for q, label in session.review()]
+    made = iv.record.case(session.answers)
     data = tc.case.model_dump(mode="json")
-    left = {f: list(v) for f, v in data.items() if isinstance(v, list)}
-    answers: dict = {}
-    out: list[tuple[str, str]] = []
-    for n, q in enumerate(kb.questions):
-        if not q.applies(answers):
-            continue
-        text = " ".join(q.ask.educator.split())
-        field = q.fills
-        if q.kind == "number":
-            if data.get(field) is None:
-                continue
-            answers[q.id] = data[field]
-            out.append((text, f"{data[field]}" + (f" {q.unit}" if q.unit else "")))
-        elif q.kind == "yes_no":
-            have = q.value in left.get(field, [])
-            if have:
-                left[field].remove(q.value)
-            answers[q.id] = YES if have else NO
-            out.append((text, kb.interview.yes_no_label(answers[q.id])))
-        elif field in LIST_FIELDS:
-            chosen = []
-            # an id that no later question offers can only be given here: prefer the choice with it
-            later = {i for other in kb.questions[n + 1:] if other.fills == field
-                     for c in other.choices for i in c.ids} | {
-                other.value for other in kb.questions[n + 1:] if other.fills == field}
-            for c in sorted(q.choices, key=lambda c: (all(i in later for i in c.ids), -len(c.ids))):
-                if c.ids and all(i in left.get(field, []) for i in c.ids):
-                    chosen.append(c)
-                    for i in c.ids:
-                        left[field].remove(i)
-                    if q.kind == "one_of":
-                        break
-            if q.kind == "one_of" and not chosen:
-                continue
-            answers[q.id] = [c.id for c in chosen] if q.kind == "several_of" else chosen[0].id
-            out.append((text, "; ".join(c.label or c.id for c in chosen) or (q.none or NO)))
-        else:
-            value = data.get(field)
-            choice = next((c for c in q.choices if c.ids == [value]), None)
-            if choice is None:
-                continue
-            answers[q.id] = choice.id
-            out.append((text, choice.label or choice.id))
-    for field, values in left.items():
-        if values:
-            out.append(("", f"{field}: {', '.join(values)} (no question in the questionnaire gives this answer)"))
+    for field, values in data.items():
+        if isinstance(values, list):
+            left = [v for v in values if v not in made.get(field, []) and field != "regions"]
+            if left:
+                out.append(("", f"{field}: {', '.join(left)} (no question in the questionnaire gives this answer)"))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _questionnaire():
+    from triage.questionnaire.session import Questionnaire
+
+    return Questionnaire()

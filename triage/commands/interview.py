@@ -37,42 +37,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from triage.flow import Flow, words
-    from triage.interview import Interview, State
+    from triage.questionnaire.session import Questionnaire
+    from triage.terminal.interview import TerminalInterview, words
 
-    iv = Interview()
+    iv = Questionnaire()
     audience = getattr(args, "audience", None)
     plain = getattr(args, "plain", False)
     if not plain and not sys.stdin.isatty():
         print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
         return EXIT_USAGE
-    state = State()
     resume = getattr(args, "resume", None)
-    if resume:
-        state = resumed(iv, read_input(resume), resume)
+    session = resumed(iv, read_input(resume), resume) if resume else iv.session()
     if audience:
-        state.audience = audience
+        session.audience = audience
         respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
-        if respondent is not None and respondent.id not in state.answers:
-            state.answers[respondent.id] = audience  # preset: not in the order, so not "back"
+        if respondent is not None and respondent.id not in session.answers:
+            session.preset(respondent.id, audience)
     if plain:
-        from triage.terminal import PlainIO
+        from triage.terminal.prompts import PlainIO
 
         io = PlainIO(words(iv))
     else:
-        from triage.terminal import KeysIO
+        from triage.terminal.prompts import KeysIO
 
         io = KeysIO(words(iv))
-    return Flow(io, iv, state, educator=state.audience == "educator" or audience == "educator",
-                resumed_from=resume).run()
+    return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume).run()
 
 
 def resumed(iv, text: str, name: str):
-    """The interview state saved at Ctrl-C: a FHIR QuestionnaireResponse (in-progress)."""
+    """The session saved at Ctrl-C: a FHIR QuestionnaireResponse (in-progress)."""
     import json
 
     from triage import fhir
-    from triage.interview import AnswerError
+    from triage.questionnaire.answers import AnswerError
 
     try:
         doc = json.loads(text)
@@ -86,6 +83,6 @@ def resumed(iv, text: str, name: str):
         raise InputProblem(f"{name}: it gives a case's body regions exactly ({fhir.REGIONS_ITEM}), which the "
                            "questions cannot; assess it with: dystonia-triage assess " + name)
     try:
-        return iv.resume(answers)
+        return iv.session(answers)
     except AnswerError as exc:
         raise InputProblem(f"{name}: {exc}") from None

@@ -1,6 +1,6 @@
 """The web app: the questionnaire as server-rendered pages, and a small JSON API.
 
-Stateless and private: the answers travel with the form (see :mod:`triage.web.flow`), nothing
+Stateless and private: the answers travel with the form (see :mod:`triage.web.state`), nothing
 is stored, no cookie is set, every asset is served from here, and every response carries
 strict security headers. The pages work without JavaScript.
 
@@ -20,11 +20,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from triage import __version__, knowledge
 from triage.assessment import assess
-from triage.cli import MAX_INPUT_BYTES, InputProblem, parse_cases
+from triage.inputs import MAX_INPUT_BYTES, InputProblem, parse_cases
 from triage.models import Assessment, Case
-from triage.report import is_emergency
-from triage.web import flow
-from triage.interview import Interview, State
+from triage.questionnaire import why as why_mod
+from triage.questionnaire.answers import AnswerError
+from triage.questionnaire.session import Questionnaire, Session
+from triage.web import state
 
 HERE = Path(__file__).resolve().parent
 # What the result page offers: (name in /download/NAME, button label). The first opens the
@@ -130,7 +131,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
     kb = knowledge.default()
-    pages = Pages(env, Interview(kb), kb)
+    pages = Pages(env, Questionnaire(kb), kb)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def welcome() -> HTMLResponse:
@@ -217,44 +218,42 @@ def create_app() -> FastAPI:
 
 
 class Pages:
-    """The HTML pages of the questionnaire. Every page is a function of the form alone."""
+    """The HTML pages of the questionnaire. Every page is a function of the form alone; the
+    questionnaire session decides what comes next, what an answer means and when an
+    emergency shows."""
 
-    def __init__(self, env: Environment, iv: Interview, kb: knowledge.KnowledgeBase) -> None:
+    def __init__(self, env: Environment, iv: Questionnaire, kb: knowledge.KnowledgeBase) -> None:
         self.env = env
         self.iv = iv
         self.kb = kb
-        self.sections = {s.id: s.title for s in kb.sections}
-        self.ranks = {c.id: c.rank for c in kb.care_levels}
 
     # -- rendering ------------------------------------------------------------------------
-    def render(self, template: str, status: int = 200, **ctx) -> HTMLResponse:
-        ctx.setdefault("answers", {})
+    def render(self, template: str, status: int = 200, session: Optional[Session] = None, **ctx) -> HTMLResponse:
         ctx.setdefault("error", None)
         ctx.setdefault("hide_banner", False)
-        answers = ctx["answers"]
-        ctx.update(answers_json=flow.dump(answers), banner=self.banner(answers), words=self.iv.text)
+        session = session or self.iv.session()
+        ctx.update(answers_json=state.dump(session.answers), banner=self.banner(session), words=self.iv.text)
         return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status)
 
-    def banner(self, answers: flow.Answers) -> Optional[dict]:
-        """The emergency advice for the warning signs given so far, shown on every page."""
-        flags = self.kb.by_id("red_flags")
-        levels = self.kb.by_id("care_levels")
-        given = [flags[f] for f in self.iv.case(answers).get("red_flags", []) if f in flags]
-        if not given:
+    def banner(self, session: Session) -> Optional[dict]:
+        """The emergency the answers so far reach, whatever made it one: on every page."""
+        if not session.answers:
             return None
-        level = max((levels[f.care_level] for f in given), key=lambda lv: lv.rank)
-        return {"label": level.label, "action": level.action, "flags": [f.label for f in given]}
+        e = session.emergency()
+        if e is None:
+            return None
+        return {"label": e.label, "action": e.action, "flags": e.reasons}
 
-    def question(self, q, answers: flow.Answers, *, submitted: Optional[list] = None,
+    def question(self, q, session: Session, *, submitted: Optional[list] = None,
                  error: Optional[str] = None, then: str = "", status: int = 200) -> HTMLResponse:
-        state = State(answers=answers)
-        order = flow.given(self.iv, answers)
+        answers = session.answers
+        order = session.given()
         number = order.index(q.id) + 1 if q.id in order else len(order) + 1
         value = answers.get(q.id) if submitted is None else submitted
         if isinstance(value, list):
             chosen = [str(v) for v in value]
             if not value and submitted is None:
-                chosen = [flow.NONE]  # answered "none of these"
+                chosen = ["none"]  # answered "none of these"
         else:
             chosen = [] if value is None else [str(value)]
         if q.kind == "number" and submitted is None and q.id in answers and value is None:
@@ -264,109 +263,104 @@ class Pages:
                        for code in q.answer_ids()]
         else:
             choices = [{"id": c.id, "label": c.label or c.id, "description": c.description}
-                       for c in self.iv.offered(q, state)]
-        wording = self.iv.wording(q, state)
-        return self.render("question.html", status=status, title=("Error: " if error else "") + wording,
-                           q=q, wording=wording, section=self.sections.get(q.section, ""),
+                       for c in session.offered(q)]
+        wording = session.wording(q)
+        return self.render("question.html", status=status, session=session,
+                           title=("Error: " if error else "") + wording,
+                           q=q, wording=wording, section=self.iv.sections.get(q.section, ""),
                            chosen=chosen, number_value=chosen[0] if chosen and q.kind == "number" else "",
-                           choices=choices, error=error, number=number, then=then, answers=answers,
+                           choices=choices, error=error, number=number, then=then,
                            why=[{"text": line.strip(), "sub": line.startswith(" ")}
-                                for line in self.iv.why(q, state) if line != q.help],
+                                for line in why_mod.why(session, q) if line != q.help],
                            # an unanswered question is the questionnaire's next one, so more
                            # is left to ask; only a question asked again needs the check
-                           can_review=q.id in answers and flow.frontier(self.iv, answers) is None)
+                           can_review=q.id in answers and session.complete())
 
-    def review(self, answers: flow.Answers) -> HTMLResponse:
-        state = State(answers=answers)
-        active = self.iv.active(answers)
-        rows = [{"id": q.id, "question": self.iv.wording(q, state), "answer": self.iv.answer_label(q, active[q.id])}
-                for q in self.iv.questions if q.id in active]
-        return self.render("review.html", title=self.iv.text.review_title, answers=answers, rows=rows)
+    def review(self, session: Session) -> HTMLResponse:
+        rows = [{"id": q.id, "question": session.wording(q), "answer": label} for q, label in session.review()]
+        return self.render("review.html", session=session, title=self.iv.text.review_title, rows=rows)
 
-    def result(self, answers: flow.Answers) -> HTMLResponse:
-        case = flow.validate_case(self.iv, answers)
-        a = self.iv.assess(self.iv.case(answers))
+    def result(self, session: Session) -> HTMLResponse:
+        from triage.assessment import to_case
+
+        case = to_case(session.case())
+        a = session.assessment()
         rules = {t.rule: t for t in a.trace}
-        state = State(answers=answers)
-        behind = {c.type: self.iv.how(a, c.because, state)["answers"] for c in a.candidates}
-        return self.render("result.html", title=self.iv.text.result_title, answers=answers, a=a,
-                           case=case, rules=rules, behind=behind, emergency=is_emergency(a), hide_banner=is_emergency(a),
-                           unfinished=flow.frontier(self.iv, answers) is not None, downloads=DOWNLOADS)
+        behind = {c.type: why_mod.how(session, a, c.because)["answers"] for c in a.candidates}
+        emergency = self.iv.is_emergency(a.care_level)
+        return self.render("result.html", session=session, title=self.iv.text.result_title, a=a,
+                           case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
+                           unfinished=not session.complete(), downloads=DOWNLOADS)
 
     def bad(self, message: str) -> HTMLResponse:
         return self.render("bad.html", status=400, title="Error: the answers could not be read",
-                           message=flow.messages().bad_answers, detail=message)
+                           message=self.iv.text.bad_answers, detail=message)
 
     # -- the flow -------------------------------------------------------------------------
     def step(self, form) -> HTMLResponse:
         """One step of the questionnaire: read the answers, apply the button pressed, show the
         next page."""
         try:
-            answers = flow.load(self.iv, form.get("answers"))
-        except flow.BadAnswers as exc:
+            session = state.load(self.iv, form.get("answers"))
+        except state.BadAnswers as exc:
             return self.bad(str(exc))
         go = str(form.get("go") or "start")
         qid = str(form.get("q") or "")
         then = "review" if form.get("then") == "review" else ""
         if go == "start":  # from the start page; after "Back" to it, the answers are kept
-            return self.question(flow.frontier(self.iv, {}), answers)
+            first = self.iv.session().next_question()
+            return self.question(first, session)
         if go == "review":
-            nxt = flow.frontier(self.iv, answers)
-            return self.review(answers) if nxt is None else self.question(nxt, answers)
+            nxt = session.next_question()
+            return self.review(session) if nxt is None else self.question(nxt, session)
         if go == "result":
-            return self.result(answers)
+            return self.result(session)
         if go.startswith("change:"):
             target = go.split(":", 1)[1]
-            if target not in self.iv.active(answers):
+            if target not in session.active:
                 return self.bad(f"change: {target!r} is not an answer given")
-            return self.question(self.iv.by_id[target], answers, then="review")
+            return self.question(self.iv.by_id[target], session, then="review")
         q = self.iv.by_id.get(qid)
         if q is None:
             return self.bad(f"q: {qid!r} is not a question of this questionnaire")
         if go == "back":
-            prev = flow.before(self.iv, answers, q.id)
+            prev = session.before(q.id)
             if prev is None:
-                return self.render("welcome.html", title="Start", answers=answers)
-            return self.question(prev, answers)
+                return self.render("welcome.html", session=session, title="Start")
+            return self.question(prev, session)
         if go == "continue":  # on from the emergency page
-            return self.next_page(q, answers, then)
+            return self.next_page(q, session, then)
         if go != "next":
             return self.bad(f"go: {go!r} is not a known button")
         submitted = form.getlist("answer")
-        value, error = flow.parse(self.iv, q, submitted, answers, State(answers=answers))
-        if error:
-            return self.question(q, answers, submitted=submitted, error=error, then=then, status=422)
-        new = {**answers, q.id: value}
         try:
-            flow.validate_case(self.iv, new)
-        except flow.BadAnswers as exc:
-            return self.question(q, answers, submitted=submitted, error=str(exc), then=then, status=422)
-        now = self.iv.assess(self.iv.case(new))
-        if is_emergency(now):
-            was = self.iv.assess(self.iv.case(answers)).care_level
-            if self.ranks[now.care_level] > self.ranks[was]:
-                return self.render("emergency.html", title=now.care_label, answers=new, a=now, q=q,
-                                   then=then, hide_banner=True)
-        return self.next_page(q, new, then)
+            session.answer(q.id, session.parse(q, submitted))
+        except AnswerError as exc:
+            return self.question(q, session, submitted=submitted, error=str(exc), then=then, status=422)
+        session.mark_asked(q.id)
+        emergency = session.emergency_to_show()
+        if emergency is not None:
+            return self.render("emergency.html", session=session, title=emergency.label, e=emergency, q=q,
+                               then=then, hide_banner=True)
+        return self.next_page(q, session, then)
 
-    def next_page(self, q, answers: flow.Answers, then: str) -> HTMLResponse:
+    def next_page(self, q, session: Session, then: str) -> HTMLResponse:
         """The page after ``q`` was answered: the next question, else the review (and straight
         back to the review when the person came from it, unless a new question now applies)."""
         if then == "review":
-            nxt = flow.frontier(self.iv, answers)
-            return self.review(answers) if nxt is None else self.question(nxt, answers, then=then)
-        nxt = flow.after(self.iv, answers, q.id)
-        return self.review(answers) if nxt is None else self.question(nxt, answers)
+            nxt = session.next_question()
+            return self.review(session) if nxt is None else self.question(nxt, session, then=then)
+        nxt = session.after(q.id)
+        return self.review(session) if nxt is None else self.question(nxt, session)
 
     # -- the report and the downloads --------------------------------------------------------
     def _final(self, form):
-        """The answers of a form, the case they make, its assessment and what was asked."""
-        from triage.fhir import asked_from_answers
+        """The session of a form, the case it makes, its assessment and what was asked."""
+        from triage.assessment import to_case
 
-        answers = flow.load(self.iv, form.get("answers"))
-        active = self.iv.active(answers)
-        case = flow.validate_case(self.iv, answers)
-        return active, case, assess(case), asked_from_answers(active)
+        session = state.load(self.iv, form.get("answers"))
+        case = to_case(session.case())
+        return session, case, assess(case), session.record()
 
     def report(self, form) -> Response:
         """The appointment report (the reports' own HTML page), to print."""
@@ -374,7 +368,7 @@ class Pages:
 
         try:
             _, case, a, asked = self._final(form)
-        except flow.BadAnswers as exc:
+        except state.BadAnswers as exc:
             return self.bad(str(exc))
         return HTMLResponse(report.html_report(a, case, asked=asked), headers={"content-security-policy": REPORT_CSP})
 
@@ -382,18 +376,18 @@ class Pages:
         from triage import fhir, report
 
         try:
-            active, case, a, asked = self._final(form)
-        except flow.BadAnswers as exc:
+            session, case, a, asked = self._final(form)
+        except state.BadAnswers as exc:
             return self.bad(str(exc))
         if name == "report.html":
             return _attachment(report.html_report(a, case, asked=asked), "text/html; charset=utf-8",
                                "dystonia-triage-report.html", csp=REPORT_CSP)
         if name == "case.json":
-            body = json.dumps(case.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+            body = json.dumps(session.case(), indent=2, ensure_ascii=False) + "\n"  # as the terminal saves it
             return _attachment(body, "application/json", "dystonia-triage-case.json")
         if name == "response.fhir.json":
-            status = "completed" if flow.frontier(self.iv, active) is None else "in-progress"
-            doc = fhir.response_from_answers(active, status=status)
+            status = "completed" if session.complete() else "in-progress"
+            doc = fhir.response_from_answers(session.active, status=status)
             return _attachment(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "application/fhir+json",
                                "dystonia-triage-answers.fhir.json")
         return self.render("bad.html", status=404, title="Not found", message="There is no such download.",

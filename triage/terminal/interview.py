@@ -1,6 +1,7 @@
-"""The interview at a terminal: welcome, red flags first, the adaptive questions, review, the
-result with "how", and the offer to save. A thin layer over :mod:`triage.interview` (which
-decides everything) and :mod:`triage.terminal` (which asks); words come from questions.yaml.
+"""The interview at a terminal: welcome, then the questionnaire session's questions one at a
+time, the emergency the moment the session says so, review, the result with "how", and the
+offer to save. A thin loop: the session (:mod:`triage.questionnaire`) decides everything, the
+prompts (:mod:`triage.terminal.prompts`) ask; every word comes from the knowledge base.
 
 Nothing is lost: Ctrl-C at any point offers to save the answers so far (owner-only, atomic),
 and a second Ctrl-C quits without a traceback.
@@ -15,8 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
-from triage.interview import Interview, State
-from triage.terminal import BACK, WHY, Option, PlainIO, Words
+from triage.questionnaire import why as why_mod
+from triage.questionnaire.answers import AnswerError
+from triage.questionnaire.session import Emergency, Questionnaire, Session
+from triage.terminal.prompts import BACK, WHY, Option, PlainIO, Words
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 DONE = "__done__"
@@ -30,35 +33,31 @@ def _wrap(text: str, first: str = "", rest: str = "", width: int = 78) -> str:
                          break_on_hyphens=False)
 
 
-def words(iv: Interview) -> Words:
+def words(iv: Questionnaire) -> Words:
     t = iv.text
     return Words(why=t.why, back=t.back, instruction=t.keys, several=t.several_instruction,
-                 several_empty=t.several_empty, number=t.number_prompt,
-                 number_invalid=t.number_invalid, none_conflict=t.several_none_conflict,
                  several_plain=t.several_plain, choice_invalid=t.choice_invalid,
                  yes=t.answer_yes, no=t.answer_no)
 
 
-class Flow:
+class TerminalInterview:
     """One interview. ``io`` is a :class:`KeysIO` or a :class:`PlainIO`."""
 
-    def __init__(self, io, iv: Interview, state: Optional[State] = None, *, educator: bool = False,
-                 err: Optional[TextIO] = None, folder: Path = Path("."), warm_up: bool = True,
-                 resumed_from: Optional[str] = None):
+    def __init__(self, io, session: Session, *, educator: bool = False, err: Optional[TextIO] = None,
+                 folder: Path = Path("."), warm_up: bool = True, resumed_from: Optional[str] = None):
         self.io = io
-        self.iv = iv
-        self.t = iv.text
-        self.state = state or State()
+        self.session = session
+        self.iv = session.questionnaire
+        self.t = self.iv.text
         self.educator = educator
         self.err = err or sys.stderr
         self.folder = folder
         self.warm_up = warm_up
         self.resumed_from = resumed_from
-        self.last = None  # the assessment after the last answer
-        self.emergency_shown: Optional[str] = None
+        self.last = None  # the assessment after the last answer (for educators' firings)
         self.section: Optional[str] = None
         self.shown = None  # the assessment shown as the result
-        self.asked: list[str] = []  # question ids in the order they were put to the person
+        self.asked: list[str] = []  # every question put to the person, in order (again after back)
 
     @property
     def width(self) -> int:
@@ -68,7 +67,7 @@ class Flow:
     @property
     def educating(self) -> bool:
         """Whether each rule is shown as it fires: --for educator, or an educator answering."""
-        return self.educator or self.iv.audience(self.state) == "educator"
+        return self.educator or self.session.who() == "educator"
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -83,8 +82,8 @@ class Flow:
     def _run(self) -> int:
         self.welcome()
         if self.warm_up:  # build the rules engine while the first question is on the screen
-            self.io.when_shown = lambda: threading.Thread(target=self.iv.warm_up, daemon=True).start()
-        if self.state.answers:
+            self.io.when_shown = lambda: threading.Thread(target=self._warm_up, daemon=True).start()
+        if self.session.answers:
             self._after_answer()
         if not self.questions():
             return self.result()
@@ -97,6 +96,9 @@ class Flow:
             if not self._after_answer() or not self.questions():
                 break
         return self.result()
+
+    def _warm_up(self) -> None:
+        self.iv.assessor.assessment({"version": 1})
 
     def welcome(self) -> None:
         say = self.io.say
@@ -117,11 +119,11 @@ class Flow:
         """Ask until no question is left. False when the person chose to stop after an
         emergency (go straight to the result)."""
         while True:
-            q = self.iv.next_question(self.state)
+            q = self.session.next_question()
             if q is None:
                 return True
             if self.ask(q) is BACK:
-                self.iv.back(self.state)
+                self.session.back()
                 continue
             if not self._after_answer():
                 return False
@@ -130,37 +132,43 @@ class Flow:
         """Ask one question until it is answered (showing why on request); BACK goes back."""
         if q.section != self.section:
             self.section = q.section
-            title = next(s.title for s in self.iv.kb.sections if s.id == q.section)
-            self.io.say(f"-- {title} --")
+            self.io.say(f"-- {self.iv.sections[q.section]} --")
+        self.session.mark_asked(q.id)
         self.asked.append(q.id)
         while True:
             value = self._prompt(q)
             if value is WHY:
                 self.io.say(self.t.why_title + ":")
-                for line in self.iv.why(q, self.state):
+                for line in why_mod.why(self.session, q):
                     indent = "  " + " " * (len(line) - len(line.lstrip()))
                     self.io.say(_wrap(line, indent, indent + "  ", self.width))
                 self.io.say()
                 continue
             if value is BACK:
                 return BACK
-            self.iv.answer(self.state, q.id, value)
+            try:
+                self.session.answer(q.id, value)
+            except AnswerError as exc:  # an impossible case: say why, ask again
+                self.io.say(str(exc))
+                continue
             return value
 
     def _prompt(self, q) -> Any:
-        message = self.iv.wording(q, self.state)
+        s = self.session
+        message = s.wording(q)
         if q.help:
             message += "\n  " + q.help
-        default = self.iv.default(self.state, q.id)
-        has_default = q.id in self.state.answers or q.id in self.state.previous
-        if q.kind == "number":
-            from triage.interview import number_bounds
+        default = s.default(q.id)
 
-            low, high = number_bounds(q, self.iv.active(self.state.answers))
-            return self.io.number(message, low, high, q.optional, default)
+        def read(given: Any) -> Any:
+            return s.parse(q, given if isinstance(given, list) else [given])
+
+        if q.kind == "number":
+            low, high = s.bounds(q)
+            return self.io.number(message, self.t.number_prompt.format(min=low, max=high), read, default)
         if q.kind == "several_of":
-            options = [Option(c.label or c.id, c.id, c.description) for c in self.iv.offered(q, self.state)]
-            return self.io.checkbox(message, options, checked=default if has_default else None,
+            options = [Option(c.label or c.id, c.id, c.description) for c in s.offered(q)]
+            return self.io.checkbox(message, options, read, checked=default if s.has_default(q.id) else None,
                                     none_label=q.none)
         if q.kind == "yes_no":
             options = [Option(self.t.yes_no_label(code), code) for code in q.answer_ids()]
@@ -170,35 +178,24 @@ class Flow:
 
     def _after_answer(self) -> bool:
         """Show new rule firings (educators) and an emergency at once. False: stop here."""
-        case = self.iv.case(self.state.answers)
-        now = self.iv.assess(case)
+        now = self.session.assessment()
         if self.educating:
-            for line in self.iv.new_firings(self.last, now):
+            for line in why_mod.new_firings(self.session, self.last, now):
                 self.io.say(_wrap(line, "  ", "    ", self.width))
         self.last = now
-        from triage import report
+        emergency = self.session.emergency_to_show()
+        return True if emergency is None else self.emergency(emergency)
 
-        if report.is_emergency(now):
-            ranks = {c.id: c.rank for c in self.iv.kb.care_levels}
-            if self.emergency_shown is None or ranks[now.care_level] > ranks[self.emergency_shown]:
-                self.emergency_shown = now.care_level
-                return self.emergency(now)
-        return True
-
-    def emergency(self, a) -> bool:
+    def emergency(self, e: Emergency) -> bool:
         say = self.io.say
-        bar = "!" * 78
+        bar = "!" * self.width
         say()
         say(bar)
-        say(a.care_label.upper())
+        say(e.label.upper())
         say(bar)
-        say(_wrap(a.care_action))
-        for f in a.red_flags:
-            say(_wrap(f"- {f.label}", "  ", "    "))
-        for rule_id in a.care_because:
-            rule = self.iv.engine.book.rule(rule_id)
-            if rule.layer == "care":
-                say(_wrap(f"({rule.explain})", "  ", "  "))
+        say(_wrap(e.action, width=self.width))
+        for reason in e.reasons:
+            say(_wrap(f"- {reason}", "  ", "    ", self.width))
         say(bar)
         say()
         return self.io.confirm(self.t.emergency_go_on, default=True)
@@ -209,7 +206,7 @@ class Flow:
         self.io.say(f"-- {self.t.review_title} --")
         self.section = None
         options = [Option(self.t.review_row.format(short=q.short, answer=label), q.id)
-                   for q, label in self.iv.review(self.state)]
+                   for q, label in self.session.review()]
         options.append(Option(self.t.review_done, DONE))
         return self.io.select(self.t.review_prompt, options, default=DONE, extras=False)
 
@@ -217,15 +214,14 @@ class Flow:
     def result(self) -> int:
         from triage import report
 
-        case = self.iv.case(self.state.answers)
-        a = self.iv.assess(case)
+        a = self.session.assessment()
         self.shown = a
         self.io.say()
         self.io.say(f"-- {self.t.result_title} --")
         self.io.say(report.text(a).rstrip("\n"))
         try:
             self.how(a)
-            self.offer_save(case, a)
+            self.offer_save(a)
         except EOFError:  # the result is on the screen: an input that ends here is no error
             self.io.say()
         self.io.say(self.t.goodbye)
@@ -241,7 +237,7 @@ class Flow:
             choice = self.io.select(self.t.how_prompt, options, default=DONE, extras=False)
             if choice == DONE:
                 return
-            found = self.iv.how(a, choice[1], self.state)
+            found = why_mod.how(self.session, a, choice[1])
             self.io.say(self.t.how_title + ":")
             self.io.say("  " + self.t.how_answers)
             for line in found["answers"]:
@@ -250,15 +246,18 @@ class Flow:
             for line in found["rules"]:
                 self.io.say(_wrap(line, "    - ", "      ", self.width))
 
-    def offer_save(self, case: dict, a) -> None:
+    def offer_save(self, a) -> None:
+        """Offer the answers (the case, JSON) and the report (Markdown, with the pertinent
+        negatives the session recorded)."""
         from triage import report
         from triage.assessment import to_case
         from triage.files import save_text
 
         self.io.say()
+        case = self.session.case()
         case_text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
         self._save(self.t.save_case, CASE_FILE, lambda path: save_text(path, case_text))
-        report_text = report.markdown(a, to_case(case))
+        report_text = report.markdown(a, to_case(case), asked=self.session.record())
         self._save(self.t.save_report, REPORT_FILE, lambda path: save_text(path, report_text))
 
     def _save(self, question: str, default_name: str, write: Callable[[str], Path],
@@ -282,7 +281,7 @@ class Flow:
     def _interrupted(self) -> int:
         try:
             self.io.say()
-            answers = self.iv.active(self.state.answers)
+            answers = self.session.active
             if answers:
                 from triage import fhir
 
@@ -296,3 +295,6 @@ class Flow:
         except (KeyboardInterrupt, EOFError):
             print("\n" + self.t.quit, file=self.err)
         return EXIT_INTERRUPTED
+
+
+__all__ = ["TerminalInterview", "words", "EXIT_OK", "EXIT_USAGE", "EXIT_INTERRUPTED"]

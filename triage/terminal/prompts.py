@@ -29,7 +29,8 @@ class _Sentinel:
 
 WHY = _Sentinel("WHY")
 BACK = _Sentinel("BACK")
-NONE = _Sentinel("NONE")  # the "none of these" answer of a checklist
+NONE = "none"  # the value of a checklist's "none of these" (what the questionnaire reads)
+Read = Callable[[Any], Any]  # what was typed or ticked -> the answer; ValueError: say why
 
 
 @dataclass
@@ -47,10 +48,6 @@ class Words:
     back: str
     instruction: str  # keys for a single choice
     several: str  # keys for a checklist
-    several_empty: str  # tick at least one answer, or "{none}"
-    number: str  # the hint under a number question, with {min} and {max}
-    number_invalid: str
-    none_conflict: str  # "{none}" cannot be ticked with other answers
     several_plain: str
     choice_invalid: str
     yes: str
@@ -174,10 +171,11 @@ class KeysIO:
                                **self._io)
         return self._ask(q, extras)
 
-    def checkbox(self, message: str, options: Sequence[Option], checked: Optional[Sequence[Any]] = None,
-                 none_label: Optional[str] = None) -> Any:
+    def checkbox(self, message: str, options: Sequence[Option], read: Read,
+                 checked: Optional[Sequence[Any]] = None, none_label: Optional[str] = None) -> Any:
         """Tick several; ``checked`` is the earlier answer (``[]`` ticks "none"), ``None`` if
-        there was none."""
+        there was none. ``read`` turns the ticked values (:data:`NONE` for "none of these")
+        into the answer, or raises ``ValueError`` with the message to show."""
         import questionary
 
         width = self.width
@@ -189,10 +187,10 @@ class KeysIO:
                                               checked=checked is not None and not checked))
 
         def validate(values: list) -> Any:
-            if NONE in values and len(values) > 1:
-                return self.words.none_conflict.format(none=none_label)
-            if none_label and not values:
-                return self.words.several_empty.format(none=none_label)
+            try:
+                read(values)
+            except ValueError as exc:
+                return str(exc)
             return True
 
         q = questionary.checkbox(fit_prompt(message, width, ["done (99 selections)"] +
@@ -202,24 +200,27 @@ class KeysIO:
         result = self._ask(q)
         if result in (WHY, BACK):
             return result
-        return [v for v in result if v is not NONE]
+        return read(result)
 
-    def number(self, message: str, low: int, high: int, optional: bool, default: Optional[int] = None) -> Any:
+    def number(self, message: str, hint: str, read: Read, default: Optional[int] = None) -> Any:
+        """A number typed; ``read`` turns the text into the answer, or raises ``ValueError``
+        with the message to show."""
         import questionary
 
         def validate(text: str) -> Any:
-            return _parse_number(text, low, high, optional) is not _INVALID or \
-                self.words.number_invalid.format(min=low, max=high)
+            try:
+                read(text)
+            except ValueError as exc:
+                return str(exc)
+            return True
 
         width = self.width
         q = questionary.text(fit(message, width), default="" if default is None else str(default),
-                             validate=validate,
-                             instruction=fit_hint(self.words.number.format(min=low, max=high), width),
-                             **self._io)
+                             validate=validate, instruction=fit_hint(hint, width), **self._io)
         result = self._ask(q)
         if result in (WHY, BACK):
             return result
-        return _parse_number(result, low, high, optional)
+        return read(result)
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return self.select(message, [Option(self.words.yes, True), Option(self.words.no, False)],
@@ -231,19 +232,6 @@ class KeysIO:
         q = questionary.text(fit_prompt(message, self.width, [default + "x" * 10]), default=default,
                              **self._io)
         return self._ask(q, extra=False)
-
-
-_INVALID = object()
-
-
-def _parse_number(text: str, low: int, high: int, optional: bool) -> Any:
-    text = text.strip()
-    if not text:
-        return None if optional else _INVALID
-    if not re.fullmatch(r"\d{1,3}", text):
-        return _INVALID
-    value = int(text)
-    return value if low <= value <= high else _INVALID
 
 
 class PlainIO:
@@ -306,12 +294,12 @@ class PlainIO:
                 return special
             if not line and default in values:
                 return default
-            if line.isdigit() and 1 <= int(line) <= len(options):
+            if line.isascii() and line.isdigit() and 1 <= int(line) <= len(options):
                 return options[int(line) - 1].value
             self.say(self.words.choice_invalid)
 
-    def checkbox(self, message: str, options: Sequence[Option], checked: Optional[Sequence[Any]] = None,
-                 none_label: Optional[str] = None) -> Any:
+    def checkbox(self, message: str, options: Sequence[Option], read: Read,
+                 checked: Optional[Sequence[Any]] = None, none_label: Optional[str] = None) -> Any:
         opts = list(options) + ([Option(none_label, NONE)] if none_label else [])
         marks = [o.value in checked if o.value is not NONE else not checked for o in opts] if checked is not None else []
         self._list(message, opts, True, marks)
@@ -323,27 +311,29 @@ class PlainIO:
                 return special
             parts = [p for p in re.split(r"[\s,;]+", line) if p]
             if not parts and checked is not None:
-                return list(checked)
-            if parts and all(p.isdigit() and 1 <= int(p) <= len(opts) for p in parts):
+                values = [o.value for o, mark in zip(opts, marks) if mark]
+            elif all(p.isascii() and p.isdigit() and 1 <= int(p) <= len(opts) for p in parts):
                 values = list(dict.fromkeys(opts[int(p) - 1].value for p in parts))
-                if NONE in values and len(values) > 1:
-                    self.say(self.words.none_conflict.format(none=none_label))
-                    continue
-                return [v for v in values if v is not NONE]
-            self.say(self.words.choice_invalid)
+            else:
+                self.say(self.words.choice_invalid)
+                continue
+            try:
+                return read(values)
+            except ValueError as exc:
+                self.say(str(exc))
 
-    def number(self, message: str, low: int, high: int, optional: bool, default: Optional[int] = None) -> Any:
+    def number(self, message: str, hint: str, read: Read, default: Optional[int] = None) -> Any:
         self.say(message)
-        self.say(f"  {self.words.number.format(min=low, max=high)}")
+        self.say(f"  {hint}")
         while True:
             line = self._line()
             special = self._special(line, True)
             if special is not None:
                 return special
-            value = _parse_number(line, low, high, optional)
-            if value is not _INVALID:
-                return value
-            self.say(self.words.number_invalid.format(min=low, max=high))
+            try:
+                return read(line)
+            except ValueError as exc:
+                self.say(str(exc))
 
     def confirm(self, message: str, default: bool = True) -> bool:
         return self.select(message, [Option(self.words.yes, True), Option(self.words.no, False)],

@@ -210,7 +210,12 @@ class InterviewText(_Strict):
     several_none_conflict: str
     several_plain: str
     choice_invalid: str
+    choose_one: str
+    choice_invalid_ids: str
+    number_above: str
     emergency_go_on: str
+    emergency_because: str
+    bad_answers: str
     review_title: str
     review_row: str
     review_prompt: str

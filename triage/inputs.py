@@ -1,0 +1,110 @@
+"""Reading cases: a case file, a batch of cases, or a FHIR QuestionnaireResponse (or a Bundle
+of them), each validated against the contract. Used by the command line and the web API alike;
+a problem raises :class:`InputProblem` with a message that names the input and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
+MAX_PROBLEMS = 20  # problems listed for one input; the rest are counted, not listed
+
+
+class InputProblem(Exception):
+    """Input that cannot be assessed; the message says what and where."""
+
+
+def read_input(path: str) -> str:
+    """The text of a file, or of standard input for ``-``, refusing what is too large."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputProblem(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputProblem(f"{path}: is a folder, not a case file") from None
+    except OSError as exc:
+        raise InputProblem(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputProblem(f"{path}: larger than {MAX_INPUT_BYTES:,} bytes; a case file is a few hundred bytes")
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors add one) is skipped
+    except UnicodeDecodeError as exc:
+        raise InputProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_cases(text: str, name: str = "input"):
+    """Parse and validate every case in ``text`` (one JSON object, or an array of them).
+
+    Returns ``(cases, is_batch)``. Every case is validated before any is assessed, so a bad
+    case in a batch means no output at all, never half of it. A FHIR QuestionnaireResponse
+    (or a Bundle of them) is read as the case its answers make.
+    """
+    inputs, batch = parse_inputs(text, name)
+    return [case for case, _asked in inputs], batch
+
+
+def parse_inputs(text: str, name: str = "input"):
+    """Like :func:`parse_cases`, with what a questionnaire response says was asked:
+    ``([(case, asked or None), ...], is_batch)``."""
+    from triage.assessment import to_case
+    from triage.errors import CaseError
+
+    if not text.strip():
+        raise InputProblem(f"{name}: empty; expected a JSON object (a case) or an array of cases")
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise InputProblem(f"{name}: nested too deeply to be a case") from None
+    except json.JSONDecodeError as exc:
+        raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError:  # a number with thousands of digits: Python refuses to convert it
+        raise InputProblem(f"{name}: not valid for a case: a number is far too long") from None
+    batch = isinstance(doc, list)
+    items = doc if batch else [doc]
+    if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        entries = doc.get("entry")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise InputProblem(f"{name}: Bundle.entry: expected a list of entries with a resource each")
+        batch, items = True, [e.get("resource") for e in entries]
+    if batch and not items:
+        raise InputProblem(f"{name}: the array is empty; expected at least one case")
+    inputs, problems = [], []
+    for i, item in enumerate(items):
+        where = f"case[{i}]: " if batch else ""
+        if not isinstance(item, dict):
+            problems.append(f"{where}expected a JSON object with the case fields, got {type(item).__name__}")
+            continue
+        try:
+            if "resourceType" in item:
+                inputs.append(_from_fhir(item, f"{name}{f' case[{i}]' if batch else ''}"))
+            else:
+                inputs.append((to_case(item), None))
+        except CaseError as exc:
+            problems += [where + line for line in str(exc).splitlines()]
+    if problems:
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = problems[:MAX_PROBLEMS] + [f"... and {more:,} more problem{'s' if more > 1 else ''}"]
+        raise InputProblem(f"{name}: invalid case\n  " + "\n  ".join(problems))
+    return inputs, batch
+
+
+def _from_fhir(doc: dict, name: str):
+    """A FHIR resource as input: only a QuestionnaireResponse can be assessed."""
+    from triage.errors import CaseError
+
+    kind = doc.get("resourceType")
+    if kind != "QuestionnaireResponse":
+        raise CaseError(f"resourceType: {kind!r} cannot be assessed; give a case (JSON object with "
+                        "\"version\": 1) or a FHIR QuestionnaireResponse")
+    from triage import fhir
+
+    return fhir.case_from_response(doc, "QuestionnaireResponse")
+
+

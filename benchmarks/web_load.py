@@ -1,21 +1,25 @@
 """Load run of the web app: requests per second and latency percentiles, on this machine.
 
-    .venv/bin/python benchmarks/web_load.py [--clients 50] [--requests 3000] [--seconds 20] [--workers 1]
+    .venv/bin/python benchmarks/web_load.py [--clients 1,20] [--requests 1000] [--seconds 20] [--workers 1]
 
-It starts the real server (``dystonia-triage serve``) on a free port of 127.0.0.1, then runs
-two scenarios, one after the other, each with ``--clients`` concurrent clients on kept-alive
-connections:
+It starts the real server (``dystonia-triage serve``) on a free port of 127.0.0.1, then, for
+each number of concurrent clients in ``--clients`` (default: one client, then 20), runs two
+scenarios, one after the other, on kept-alive connections:
 
 * ``POST /api/assess``: a case, JSON in and out;
 * ``POST /step``: one questionnaire step (the page after answering the sensory-trick
   question, with all the earlier answers in the hidden field, as a browser sends it).
 
-The requests cycle through 640 distinct cases, so no cache can answer them. By default the
-clients are a closed loop (each sends its next request the moment it has an answer: the worst
-case, and the throughput ceiling); ``--rate`` makes an open loop at a fixed request rate.
-Each scenario stops after ``--requests`` responses or ``--seconds`` seconds, whichever comes
-first, after a short warm-up. Every request goes to 127.0.0.1 only. A script, not a test: it
-prints figures and checks every response was 200. Goal: p95 under 50 ms at 50 clients.
+The requests cycle through 1,280 distinct cases, so no cache keyed by the answers can answer
+them. By default the clients are a closed loop (each sends its next request the moment it has
+an answer: the worst case, and the throughput ceiling); ``--rate`` makes an open loop at a fixed
+request rate. Each scenario stops after ``--requests`` responses or ``--seconds`` seconds,
+whichever comes first, after a short warm-up. Then it prints the server's memory (VmRSS), and
+the cost of a form step inside one process: engine runs per step (the questionnaire's
+relevance check) and milliseconds per step, the first time a kind of case is seen and again.
+Every request goes to 127.0.0.1 only. A script, not a test: it prints figures and checks every
+response was 200. Goals (issue 10): one client, form step median under 30 ms and p95 under
+100 ms; 20 clients, p95 under 300 ms; server memory under 300 MB after 1,000 distinct steps.
 """
 
 from __future__ import annotations
@@ -127,10 +131,11 @@ SYMPTOM_SETS = [["eye_blinking"], ["neck_craning"], ["hand_difficulty"], ["speec
 
 
 def cases() -> list[dict]:
-    """Distinct cases (ages x symptoms), so that no layer can answer from a cache."""
-    return [{"version": 1, "respondent": "self", "age": age, "onset_age": age - 2, "symptoms": symptoms,
+    """Distinct cases (ages x onset x symptoms), so that no cache keyed by the answers can
+    answer them."""
+    return [{"version": 1, "respondent": "self", "age": age, "onset_age": age - before, "symptoms": symptoms,
              "features": ["sensory_trick"]}
-            for age in range(20, 100) for symptoms in SYMPTOM_SETS]
+            for age in range(20, 100) for before in (2, 10) for symptoms in SYMPTOM_SETS]
 
 
 def step_form(case: dict) -> bytes:
@@ -147,16 +152,73 @@ def step_form(case: dict) -> bytes:
                                    "go": "next", "answer": trick[1]}).encode()
 
 
+def rss_mb(pid: int) -> float:
+    """The resident memory of a process and its children (uvicorn's workers), in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def in_process_steps(pool: list[dict], n: int = 200) -> None:
+    """The cost of a form step inside one process: engine runs and ms per step."""
+    sys.path.insert(0, str(ROOT))
+    from triage import knowledge
+    from triage.questionnaire.session import Questionnaire
+    from triage.web.app import Pages, _environment
+
+    kb = knowledge.default()
+    pages = Pages(_environment(), Questionnaire(kb), kb)
+
+    class Form(dict):
+        def getlist(self, key):
+            value = self.get(key)
+            return value if isinstance(value, list) else [] if value is None else [value]
+
+    forms = []
+    for case in pool[:n]:
+        fields = urllib.parse.parse_qs(step_form(case).decode())
+        forms.append(Form({k: (v if k == "answer" else v[0]) for k, v in fields.items()}))
+    pages.step(forms[0])  # the engine built
+    for label in ("first time (cold caches)", "again (warm caches)"):
+        runs, times = pages.iv.assessor.runs, []
+        for form in forms:
+            start = time.perf_counter()
+            pages.step(form)
+            times.append((time.perf_counter() - start) * 1000)
+        per = (pages.iv.assessor.runs - runs) / len(forms)
+        times.sort()
+        print(f"  form step in one process, {label}: {per:.1f} engine runs a step, "
+              f"median {statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms")
+
+
+GOALS = {  # (clients, scenario) -> (p50 goal, p95 goal), ms
+    (1, "POST /step (a form step)"): (30, 100),
+    (20, "POST /step (a form step)"): (None, 300),
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--requests", type=int, default=3000, help="responses per scenario (at most)")
+    ap.add_argument("--clients", default="1,20", help="numbers of concurrent clients, comma-separated")
+    ap.add_argument("--requests", type=int, default=1000, help="responses per scenario (at most)")
     ap.add_argument("--seconds", type=float, default=20.0, help="time per scenario (at most)")
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument("--rate", type=float, default=0.0,
                     help="open loop: requests per second from all clients together (default: closed loop)")
     args = ap.parse_args()
-    if not (1 <= args.clients <= 200 and 1 <= args.requests <= 50_000 and 0 < args.seconds <= 120):
+    counts = [int(c) for c in args.clients.split(",")]
+    if not (all(1 <= c <= 200 for c in counts) and 1 <= args.requests <= 50_000 and 0 < args.seconds <= 120):
         raise SystemExit("keep it bounded: 1-200 clients, at most 50,000 requests and 120 s per scenario")
     pool = cases()
     scenarios = [
@@ -168,26 +230,43 @@ def main() -> int:
     port = free_port()
     server = start_server(port, args.workers)
     mode = f"open loop at {args.rate:g} req/s" if args.rate else "closed loop (no pause between requests)"
-    print(f"dystonia-triage web load run: {args.clients} concurrent clients, {mode}, {args.workers} worker(s), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {len(pool)} distinct cases, 127.0.0.1:{port}")
-    print(f"{'scenario':28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print(f"dystonia-triage web load run: {mode}, {args.workers} worker(s), {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}, {len(pool)} distinct cases, 127.0.0.1:{port}")
+    print(f"{'clients':>7} {'scenario':28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8}  goal")
     failed = False
+    steps = 0
     try:
-        for name, raw in scenarios:
-            lat, statuses, elapsed = asyncio.run(scenario(port, raw, args.clients, args.requests,
-                                                          args.seconds, warm_up=200, rate=args.rate))
-            ms = sorted(x * 1000 for x in lat)
-            q = statistics.quantiles(ms, n=100)
-            print(f"{name:28} {len(ms):8d} {len(ms) / elapsed:8.0f} {q[49]:8.1f} {q[94]:8.1f} {q[98]:8.1f} {ms[-1]:8.1f}")
-            if set(statuses) != {200}:
-                print(f"  statuses: {statuses}")
-                failed = True
+        for clients in counts:
+            for name, raw in scenarios:
+                lat, statuses, elapsed = asyncio.run(scenario(port, raw, clients, args.requests,
+                                                              args.seconds, warm_up=50, rate=args.rate))
+                ms = sorted(x * 1000 for x in lat)
+                q = statistics.quantiles(ms, n=100)
+                goal = GOALS.get((clients, name))
+                verdict = ""
+                if goal:
+                    p50_goal, p95_goal = goal
+                    met = (p50_goal is None or q[49] < p50_goal) and q[94] < p95_goal
+                    wanted = " and ".join(x for x in (p50_goal and f"p50 < {p50_goal}", f"p95 < {p95_goal}") if x)
+                    verdict = f"{wanted}: {'met' if met else 'NOT MET'}"
+                if name.startswith("POST /step"):
+                    steps += len(ms)
+                print(f"{clients:7d} {name:28} {len(ms):8d} {len(ms) / elapsed:8.0f} {q[49]:8.1f} {q[94]:8.1f} "
+                      f"{q[98]:8.1f} {ms[-1]:8.1f}  {verdict}")
+                if set(statuses) != {200}:
+                    print(f"  statuses: {statuses}")
+                    failed = True
+        memory = rss_mb(server.pid)
+        print(f"  server memory after {steps:,} form steps ({min(steps, len(pool)):,} distinct): {memory:.0f} MB "
+              f"(goal < 300 MB: {'met' if memory < 300 else 'NOT MET'})")
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+    in_process_steps(pool)
     return 1 if failed else 0
 
 

@@ -282,3 +282,24 @@ def test_an_educator_answering_sees_each_rule_as_it_fires():
     assert "Rule fired: focal (" in out and "Rule fired: early_onset" not in out
     assert out.index("Rule fired: region_implied_by_symptom") > out.index("-- Symptoms --")
     assert "Rule fired:" not in drive(*keys_for({**script, "respondent": "clinician"}), FINISH).out
+
+
+def test_the_report_saved_after_a_full_interview_lists_the_pertinent_negatives(tmp_path):
+    """What was asked and answered no is in the saved report, as on the web and in the file
+    Ctrl-C saves: finishing never gives a poorer record than stopping early."""
+    script = {**ADULT, "age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"}
+    result = drive(*keys_for(script),
+                   Keys.ENTER,  # review: show the result
+                   Keys.ENTER,  # how: finish
+                   Keys.ENTER,  # save the answers? No (the default)
+                   Keys.UP + Keys.ENTER,  # save the report? Yes
+                   Keys.ENTER,  # the file name offered
+                   folder=tmp_path)
+    assert result.code == 0, result.out
+    report = (tmp_path / "dystonia-triage-report.md").read_text()
+    asked = result.flow.session.record()
+    assert "breathing_difficulty" in asked.absent["red_flags"]
+    assert "one_side_face" in asked.absent["features"]
+    labels = {f.id: f.label for f in KB.features}
+    assert labels["one_side_face"] in report.split(KB.report.absent, 1)[1]
+    assert " ".join(KB.report.absent_not_known.split()) not in " ".join(report.split())

@@ -140,3 +140,17 @@ def test_a_question_whose_answer_no_rule_reads(copy):
     copy("knowledge/contract.yaml", "    course: Whether it is getting worse", "    # course: Whether")
     _fails_with(copy.check(), "FAIL every question's answer is read",
                 "questions.yaml: course: no rule reads any of its answers (course)")
+
+
+def test_teaching_cases_are_checked_against_the_folders_own_vocabulary(copy):
+    """check --knowledge DIR reads DIR's ids, not the installed ones: a teaching case that uses
+    an answer id only DIR knows loads, and one that uses an id DIR dropped is refused."""
+    copy("knowledge/case.yaml", "    - {id: unknown, label: \"Not sure\"}\n  course:",
+         "    - {id: unknown, label: \"Not sure\"}\n    - {id: stepwise, label: \"In steps\"}\n  course:")
+    copy("knowledge/report.yaml", "unknown: onset type NK}", "unknown: onset type NK, stepwise: stepwise onset}")
+    copy("knowledge/cases/sudden_hand.yaml", "onset: sudden", "onset: stepwise")
+    out = copy.check().stdout
+    assert "ok   teaching cases load" in out, out
+    copy("knowledge/cases/sudden_hand.yaml", "onset: stepwise", "onset: slowly")
+    out = copy.check().stdout
+    assert "FAIL teaching cases load" in out and "'stepwise'" in out, out

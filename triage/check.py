@@ -26,6 +26,7 @@ from typing import Callable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from triage import knowledge as kbase
+from triage.casefields import FIELDS
 from triage.errors import KnowledgeError
 
 
@@ -45,9 +46,7 @@ class ContractFile(_Strict):
 
 # contract id list -> where the knowledge base keeps it
 CONTRACT_TABLES = {
-    "respondent": "case.respondent", "onset": "case.onset", "course": "case.course",
-    "dopamine_blocker": "case.dopamine_blocker", "symptoms": "symptoms", "regions": "regions",
-    "features": "features", "history": "history", "red_flags": "red_flags",
+    **{f.name: f.table for f in FIELDS if f.table},
     "care_levels": "care_levels", "types": "types", "support": "support", "causes": "causes",
     "mimics": "mimics", "next_steps": "next_steps",
 }
@@ -95,9 +94,9 @@ def check_contract(kb, contract: Contract, path: str) -> list[str]:
 
 
 def _list_fields() -> set[str]:
-    from triage.models import Case
+    from triage.casefields import LIST_FIELDS
 
-    return {n for n, i in Case.model_fields.items() if getattr(i.annotation, "__origin__", None) is list}
+    return set(LIST_FIELDS)
 
 
 def check_answers(eng, kb, contract: Contract, case_fields: list[str]) -> list[str]:
@@ -259,7 +258,7 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
         return results
     book = step("rules load (facts, sources, values, layers)", lambda: rulebook.load(rdir, kb))
     contract = step("contract file loads", lambda: load_contract(kdir))
-    cases = step("teaching cases load", lambda: teaching.load(teaching.cases_dir(kdir)))
+    cases = step("teaching cases load", lambda: teaching.load(teaching.cases_dir(kdir), kb))
     if contract is not None:
         results.append(Result("every contract id is present", check_contract(kb, contract, str(kdir / "contract.yaml"))))
     results.append(Result("codes are well formed (ICD-10-CM, SNOMED CT, HPO)", check_codes(kb)))
@@ -269,9 +268,9 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
 
         eng = Engine(book)
     if eng is not None and contract is not None:
-        from triage.models import Case
+        from triage.casefields import FIELDS
 
-        fields = [f for f in Case.model_fields if f != "version"]
+        fields = [f.name for f in FIELDS]
         results.append(Result("every rule input can be asked and every answer is read", check_answers(eng, kb, contract, fields)))
         results.append(Result("every question's answer is read and every rule input can be asked by a question",
                               check_questions(eng, kb, contract)))

@@ -428,13 +428,16 @@ class WhatIf(BaseModel):
 
 
 def _list_fields() -> dict[str, str]:
-    return {name: name for name, info in Case.model_fields.items()
-            if getattr(info.annotation, "__origin__", None) is list}
+    from triage.casefields import LIST_FIELDS
+
+    return {name: name for name in LIST_FIELDS}
 
 
 def field_names() -> dict[str, str]:
     """Accepted names for a case field (the contract name, and the singular of a list field)."""
-    names = {name: name for name in Case.model_fields if name != "version"}
+    from triage.casefields import FIELDS
+
+    names = {f.name: f.name for f in FIELDS}
     for name in _list_fields():
         if name.endswith("s"):
             names.setdefault(name[:-1], name)

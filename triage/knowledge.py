@@ -532,21 +532,20 @@ def _report_problems(kb: KnowledgeBase, where) -> list[str]:
             if key not in expected:
                 problems.append(f"{label}: unknown id {key!r}; allowed: {', '.join(expected)}")
 
-    case_ids = {name: [c.id for c in getattr(kb.case, name)]
-                for name in ("respondent", "onset", "course", "dopamine_blocker")}
+    from triage import casefields
+
+    case_ids = {name: casefields.allowed_ids(kb, name) for name in casefields.SCALAR_FIELDS}
     tables = {
         **case_ids,
-        "symptoms": kb.ids("symptoms"), "regions": kb.ids("regions"),
-        "features": [f.id for f in kb.features], "history": [h.id for h in kb.history],
-        "red_flags": kb.ids("red_flags"), "types": kb.ids("types"), "causes": kb.ids("causes"),
+        **{name: casefields.allowed_ids(kb, name) for name in casefields.LIST_FIELDS},
+        "types": kb.ids("types"), "causes": kb.ids("causes"),
         "mimics": kb.ids("mimics"), "next_steps": kb.ids("next_steps"),
         "care_levels": kb.ids("care_levels"),
     }
     report, chart = where("report"), where("chart")
     exactly(f"{report}: report.respondent", kb.report.respondent, case_ids["respondent"])
     exactly(f"{report}: report.topics", kb.report.topics,
-            ["symptoms", "regions", "features", "history", "red_flags", "onset", "course",
-             "dopamine_blocker"])
+            [f.name for f in casefields.FIELDS if f.table and f.name != "respondent"])
     for name in ChartTerms.model_fields:
         exactly(f"{chart}: chart.terms.{name}", getattr(kb.chart.terms, name), tables[name])
     kinds = {"candidates": tables["types"], "causes": tables["causes"], "mimics": tables["mimics"],

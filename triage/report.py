@@ -12,6 +12,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Optional
 
+from triage import casefields
 from triage.models import KB, Assessment, Asked, Case
 
 WIDTH = 78
@@ -72,8 +73,9 @@ def text(a: Assessment, *, rules: bool = True) -> str:
 # ``triage/templates/``: the HTML page, the Markdown file and the nurse summary. The words come
 # from ``knowledge/report.yaml``.
 
-CASE_LISTS = ("red_flags", "symptoms", "regions", "features", "history")
-CASE_SCALARS = ("onset", "course", "dopamine_blocker")
+# the report's order: the warning signs first
+CASE_LISTS = ("red_flags", *(f for f in casefields.LIST_FIELDS if f != "red_flags"))
+CASE_SCALARS = tuple(f for f in casefields.SCALAR_FIELDS if f != "respondent")
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ import functools
 from pathlib import Path
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from triage import knowledge as kbase
 from triage.errors import KnowledgeError
-from triage.models import CareLevelId, Case, CauseId, MimicId, NextStepId, TypeId
 from triage.paths import knowledge_dir
 
 
@@ -29,12 +30,25 @@ class Expected(_Strict):
     ``causes`` and ``mimics`` are the full sets; ``next_steps`` are the key next steps (each
     must be present) and ``not_next_steps`` steps that must not be advised."""
 
-    types: list[TypeId] = []
-    care_level: CareLevelId
-    causes: list[CauseId] = []
-    mimics: list[MimicId] = []
-    next_steps: list[NextStepId] = []
-    not_next_steps: list[NextStepId] = []
+    types: list[str] = []
+    care_level: str
+    causes: list[str] = []
+    mimics: list[str] = []
+    next_steps: list[str] = []
+    not_next_steps: list[str] = []
+
+    @model_validator(mode="after")
+    def _known_ids(self, info: ValidationInfo) -> "Expected":
+        kb = _kb(info)
+        tables = {"types": "types", "care_level": "care_levels", "causes": "causes", "mimics": "mimics",
+                  "next_steps": "next_steps", "not_next_steps": "next_steps"}
+        for name, table in tables.items():
+            value = getattr(self, name)
+            allowed = kb.ids(table)
+            for i in value if isinstance(value, list) else [value]:
+                if i not in allowed:
+                    raise ValueError(f"{name}: {i!r} is not a known id; allowed: {', '.join(allowed)}")
+        return self
 
 
 class TeachingCase(_Strict):
@@ -42,7 +56,7 @@ class TeachingCase(_Strict):
     title: str = Field(min_length=1)
     story: str = Field(min_length=1)
     teaching_point: str = Field(min_length=1)
-    case: Case
+    case: Any  # the contract's Case of the knowledge base the cases are loaded with
     expect: Expected
     # Set when the engine's result is known to differ from the clinical conventions; the case
     # then runs as an expected failure until the rules are fixed (the lead decides).
@@ -50,25 +64,33 @@ class TeachingCase(_Strict):
 
     @field_validator("case", mode="before")
     @classmethod
-    def _version(cls, value):
+    def _a_case(cls, value, info: ValidationInfo):
+        from triage import models
+
         if isinstance(value, dict) and "version" not in value:
             value = {"version": 1, **value}
-        return value
+        return models.for_kb(_kb(info)).Case.model_validate(value)
+
+
+def _kb(info: ValidationInfo):
+    kb = (info.context or {}).get("kb")
+    return kb if kb is not None else kbase.default()
 
 
 def cases_dir(knowledge: Path | None = None) -> Path:
     return (Path(knowledge) if knowledge else knowledge_dir()) / "cases"
 
 
-def load(directory: Path | None = None) -> list[TeachingCase]:
-    """Every teaching case in ``directory`` (default: knowledge/cases), sorted by file name."""
+def load(directory: Path | None = None, kb=None) -> list[TeachingCase]:
+    """Every teaching case in ``directory`` (default: knowledge/cases), sorted by file name,
+    validated against knowledge base ``kb`` (default: the installed one)."""
     directory = Path(directory) if directory else cases_dir()
     out: list[TeachingCase] = []
     seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
         doc = kbase.read_yaml(path)
         try:
-            tc = TeachingCase.model_validate(doc)
+            tc = TeachingCase.model_validate(doc, context={"kb": kb})
         except ValidationError as exc:
             detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'case file'}: {e['msg']}"
                                for e in exc.errors())

@@ -22,12 +22,10 @@ YES, NO, UNSURE = "yes", "no", "unsure"
 YES_NO_ANSWERS = (YES, NO, UNSURE)
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
-# The case fields a question may fill: list fields take several ids, scalar fields one;
-# number fields take a whole number. The allowed ids come from the knowledge base.
-LIST_FIELDS = {"symptoms": "symptoms", "regions": "regions", "features": "features",
-               "history": "history", "red_flags": "red_flags"}
-SCALAR_FIELDS = ("respondent", "onset", "course", "dopamine_blocker")
-NUMBER_FIELDS = ("age", "onset_age")
+# The case fields a question may fill (declared once, in triage/casefields.py): list fields
+# take several ids, scalar fields one; number fields take a whole number.
+from triage.casefields import LIST_FIELDS, NUMBER_FIELDS, SCALAR_FIELDS  # noqa: E402
+from triage import casefields as _fields  # noqa: E402
 
 
 class _Strict(BaseModel):
@@ -251,18 +249,12 @@ Answer = Union[str, int, list[str], None]
 
 def allowed_ids(kb, field: str) -> Optional[list[str]]:
     """The contract ids a case field takes (``None`` for number fields)."""
-    if field in LIST_FIELDS:
-        table = LIST_FIELDS[field]
-        return [i.id for i in getattr(kb, table)]
-    if field in SCALAR_FIELDS:
-        return [c.id for c in getattr(kb.case, field)]
-    return None
+    return _fields.allowed_ids(kb, field) if field in _fields.BY_NAME else None
 
 
 def id_label(kb, field: str, value: str) -> str:
     """The knowledge base's words for a contract id of a case field."""
-    items = getattr(kb, LIST_FIELDS[field]) if field in LIST_FIELDS else getattr(kb.case, field)
-    for item in items:
+    for item in _fields.items(kb, field):
         if item.id == value:
             return item.label
     raise KeyError(value)

@@ -91,7 +91,7 @@ def first_prompt_times(runs: int, command: list[str], until: str) -> tuple[list[
 
 
 def walk(iv, answers: dict, why_times: list | None = None) -> tuple[list[str], list[float]]:
-    from triage.questionnaire import why
+    from triage.explanation import asked as why
 
     session, asked, step_times = iv.session(), [], []
     while True:

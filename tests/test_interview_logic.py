@@ -8,7 +8,7 @@ import pytest
 from tests.interview_keys import IV, KB, path
 from tests.interview_keys import asked as asked_in
 from triage import assess
-from triage.questionnaire import why as why_mod
+from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Questionnaire
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from triage import explain, teaching
+from triage import explanation as explain
+from triage import teaching
 from triage.assessment import assess
 from triage.errors import KnowledgeError
 from triage.models import KB

@@ -8,7 +8,6 @@ Heavy modules (pydantic models, the rules engine) are imported inside the comman
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Optional, Sequence

@@ -133,7 +133,7 @@ class Cause(Strict):
     codes: Codes = Codes()
 
 
-class NextStep(Strict):
+class NextStepEntry(Strict):
     id: Id
     short: str = Field(min_length=1)  # a few words, lower case: "genetic testing"
     text: str
@@ -309,7 +309,7 @@ class KnowledgeBase(Strict):
     support: list[Support]
     mimics: list[Mimic]
     causes: list[Cause]
-    next_steps: list[NextStep]
+    next_steps: list[NextStepEntry]
     settings: dict[str, Setting]
     sources: list[Source]
     text: Text

@@ -14,7 +14,7 @@ NONE = "none"  # the choice "no dystonia type"
 
 
 @dataclass
-class Question:
+class QuizQuestion:
     case: TeachingCase
     prompt: str
     choices: list[tuple[str, str]]  # (value, label)
@@ -24,18 +24,18 @@ class Question:
         return value in expected if expected else value == NONE
 
 
-def question(tc: TeachingCase) -> Question:
+def question(tc: TeachingCase) -> QuizQuestion:
     types = KB.types
     choices = [(t.id, t.label) for t in sorted(types, key=lambda t: t.rank)]
     choices.append((NONE, "None of these: a look-alike condition, or nothing the rules recognise"))
-    return Question(tc, "Which pattern does this story fit best?", choices)
+    return QuizQuestion(tc, "Which pattern does this story fit best?", choices)
 
 
 def story(tc: TeachingCase, width: int = 78) -> str:
     return f"{tc.title}\n\n" + textwrap.fill(" ".join(tc.story.split()), width) + "\n"
 
 
-def reveal(q: Question, chosen: str) -> str:
+def reveal(q: QuizQuestion, chosen: str) -> str:
     """The answer, the rules that led to it and the teaching point."""
     from triage.assessment import assess
 

@@ -62,7 +62,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     import textwrap
 
-    from triage import explain
+    from triage import explanation as explain
     from triage.assessment import assess
     from triage.teaching import compare, interview
 

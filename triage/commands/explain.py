@@ -53,7 +53,7 @@ def load_case(spec: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from triage import explain
+    from triage import explanation as explain
 
     case = load_case(args.case)
     if args.add or args.remove:

@@ -5,8 +5,9 @@
 * :mod:`~triage.questionnaire.record` — one mapping between answers, the case and the record;
 * :mod:`~triage.questionnaire.relevance` — which questions could still change the result;
 * :mod:`~triage.questionnaire.session` — :class:`Questionnaire` and one person's
-  :class:`Session`: the next question, the assessment, whether an emergency shows now;
-* :mod:`~triage.questionnaire.why` — why a question is asked, how a result was reached.
+  :class:`Session`: the next question, the assessment, whether an emergency shows now.
+
+Why a question is asked and how a result was reached: :mod:`triage.explanation.asked`.
 
 Light to import: the submodules load when first used (the knowledge base imports
 ``questions`` while it loads).

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
-from triage.questionnaire import why as why_mod
+from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Emergency, Questionnaire, Session
 from triage.terminal.prompts import BACK, WHY, Option, PlainIO, Words

@@ -22,7 +22,7 @@ from triage import __version__, knowledge
 from triage.assessment import assess
 from triage.inputs import MAX_INPUT_BYTES, InputProblem, parse_cases
 from triage.models import Assessment, Case
-from triage.questionnaire import why as why_mod
+from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Questionnaire, Session
 from triage.web import state

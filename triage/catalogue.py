@@ -166,8 +166,8 @@ def markdown(book: RuleBook) -> str:
     out += ["", "## Sources", "", "| Key | Citation | Link |", "|---|---|---|"]
     sources = kb.by_id("sources")
     for key in cited:
-        s = sources[key]
-        out.append(f"| {key} | {s.citation} | {s.url or ''} |")
+        src = sources[key]
+        out.append(f"| {key} | {src.citation} | {src.url or ''} |")  # type: ignore[attr-defined]
     out.append("")
     return "\n".join(out)
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional, TypeVar
+
+T = TypeVar("T")
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -243,7 +245,7 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
     rdir = Path(rules) if rules else rules_dir()
     results: list[Result] = []
 
-    def step(name: str, fn: Callable[[], object]) -> object:
+    def step(name: str, fn: Callable[[], T]) -> Optional[T]:
         try:
             value = fn()
         except KnowledgeError as exc:  # RulesError is a KnowledgeError

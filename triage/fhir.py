@@ -93,7 +93,7 @@ def _options(q: Question) -> list[tuple[str, dict, list[str]]]:
     """(answer value, coding, contract ids it sets) for every option of a choice question."""
     if q.kind == "yes_no":
         words = KB.interview
-        return [(YES, _answer_coding(YES, words.answer_yes), [q.value]),
+        return [(YES, _answer_coding(YES, words.answer_yes), [q.value or ""]),
                 (NO, _answer_coding(NO, words.answer_no), []),
                 (UNSURE, _answer_coding(UNSURE, words.answer_unsure), [])]
     out = [(c.id, _choice_coding(q, c), c.ids) for c in q.choices]

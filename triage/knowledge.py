@@ -484,9 +484,9 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
         for r in s.regions:
             if r not in regions:
                 problems.append(f"{where('symptoms')}: symptoms.{i}.regions: unknown region {r!r}")
-    for i, r in enumerate(kb.regions):
-        if r.focal_type not in types:
-            problems.append(f"{where('regions')}: regions.{i}.focal_type: unknown type {r.focal_type!r}")
+    for i, region in enumerate(kb.regions):
+        if region.focal_type not in types:
+            problems.append(f"{where('regions')}: regions.{i}.focal_type: unknown type {region.focal_type!r}")
     for i, e in enumerate(kb.contiguous):
         for end in (e.a, e.b):
             if end not in regions:
@@ -499,9 +499,9 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
     for i, m in enumerate(kb.mimics):
         if m.source not in sources:
             problems.append(f"{where('mimics')}: mimics.{i}.source: unknown source {m.source!r}")
-    for name, s in kb.settings.items():
-        if s.source not in sources:
-            problems.append(f"{where('settings')}: settings.{name}.source: unknown source {s.source!r}")
+    for name, setting in kb.settings.items():
+        if setting.source not in sources:
+            problems.append(f"{where('settings')}: settings.{name}.source: unknown source {setting.source!r}")
     for label_key in kb.text.support_label:
         if label_key not in set(kb.ids("support")):
             problems.append(f"{where('text')}: text.support_label.{label_key}: unknown support level")
@@ -534,10 +534,10 @@ def _report_problems(kb: KnowledgeBase, where) -> list[str]:
 
     from triage import casefields
 
-    case_ids = {name: casefields.allowed_ids(kb, name) for name in casefields.SCALAR_FIELDS}
-    tables = {
+    case_ids = {name: casefields.allowed_ids(kb, name) or [] for name in casefields.SCALAR_FIELDS}
+    tables: dict[str, list[str]] = {
         **case_ids,
-        **{name: casefields.allowed_ids(kb, name) for name in casefields.LIST_FIELDS},
+        **{name: casefields.allowed_ids(kb, name) or [] for name in casefields.LIST_FIELDS},
         "types": kb.ids("types"), "causes": kb.ids("causes"),
         "mimics": kb.ids("mimics"), "next_steps": kb.ids("next_steps"),
         "care_levels": kb.ids("care_levels"),

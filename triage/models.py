@@ -22,7 +22,7 @@ from triage import casefields
 def _build(KB) -> SimpleNamespace:  # noqa: N803 - the knowledge base, as the models read it
     """Every model of the contract for knowledge base ``KB``."""
     def _choice(ids):
-        return Literal[tuple(ids)]  # type: ignore[valid-type]
+        return Literal[tuple(ids)]
 
 
     SymptomId = _choice(KB.ids("symptoms"))
@@ -153,7 +153,7 @@ def _build(KB) -> SimpleNamespace:  # noqa: N803 - the knowledge base, as the mo
         trace: list[TraceEntry] = []
 
 
-    ListField = Literal[tuple(casefields.LIST_FIELDS)]  # type: ignore[valid-type]
+    ListField = Literal[tuple(casefields.LIST_FIELDS)]
 
 
     class Asked(BaseModel):
@@ -168,7 +168,7 @@ def _build(KB) -> SimpleNamespace:  # noqa: N803 - the knowledge base, as the mo
 
         @model_validator(mode="after")
         def _known_ids(self) -> "Asked":
-            allowed = {name: casefields.allowed_ids(KB, name) for name in casefields.LIST_FIELDS}
+            allowed = {name: casefields.allowed_ids(KB, name) or [] for name in casefields.LIST_FIELDS}
             for group in ("absent", "unsure"):
                 for field, ids in getattr(self, group).items():
                     for i in ids:

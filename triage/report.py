@@ -30,7 +30,7 @@ def _wrap(text: str, indent: str = "", width: int = WIDTH, hang: int = 0) -> str
 
 def is_emergency(a: Assessment) -> bool:
     """Whether the assessment's care level is an emergency (care_levels.yaml says which)."""
-    return KB.by_id("care_levels")[a.care_level].emergency  # type: ignore[attr-defined]
+    return KB.by_id("care_levels")[a.care_level].emergency
 
 
 def text(a: Assessment, *, rules: bool = True) -> str:

@@ -253,11 +253,11 @@ class RuleBook:
         ``key`` is the fact's identity when the caller has it already (see engine.fact_key)."""
         if key is None:
             key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items()))
-        known = self._consumed.get(key)
+        known = self._consumed.get(key)  # type: ignore[call-overload]
         if known is None:
             known = any(p.accepts(fact) for p in self.patterns_for(fact["t"]))
             if len(self._consumed) < 10_000:
-                self._consumed[key] = known
+                self._consumed[key] = known  # type: ignore[index]
         return known
 
     def readers(self, fact: dict) -> list[Rule]:

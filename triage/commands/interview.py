@@ -53,14 +53,9 @@ def run(args: argparse.Namespace) -> int:
         respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
         if respondent is not None and respondent.id not in session.answers:
             session.preset(respondent.id, audience)
-    if plain:
-        from triage.terminal.prompts import PlainIO
+    from triage.terminal.prompts import KeysIO, PlainIO
 
-        io = PlainIO(words(iv))
-    else:
-        from triage.terminal.prompts import KeysIO
-
-        io = KeysIO(words(iv))
+    io: PlainIO | KeysIO = PlainIO(words(iv)) if plain else KeysIO(words(iv))
     return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume).run()
 
 

@@ -131,7 +131,7 @@ def _label(book: RuleBook, fact_type: str, value: Any) -> Optional[str]:
 
 def describe_fact(book: RuleBook, fact: dict) -> str:
     """A fact in a line: ``region = neck (neck)``; extra attributes the rules set are shown."""
-    t = fact.get("t")
+    t = str(fact.get("t"))
     extras = {k: v for k, v in fact.items() if k not in ("t", "v", "sid")}
     spec = book.facts.get(t)
     if spec and spec.knowledge:  # attributes copied from the knowledge base are noise here
@@ -223,12 +223,12 @@ def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
                 seen = {fact_key(sfact)}
                 c.because += [b.rule_node(i, seen) for i in run.producers.get(fact_key(sfact), [])]
             conclusions.append(c)
-    facts = list(run.facts.values())
+    found = list(run.facts.values())
     return Explanation(
         case=case.model_dump(mode="json", exclude_none=True),
         care_level=a.care_level,
         conclusions=conclusions,
-        not_concluded=_WhyNot(run, book, facts, case_facts(case)).all(),
+        not_concluded=_WhyNot(run, book, found, case_facts(case)).all(),
         disclaimer=KB.text.disclaimer,
     )
 

@@ -62,7 +62,7 @@ def parse_change(op: str, text: str) -> Change:
     field = fields[name]
     if not sep and (op == "add" or field in _list_fields()):
         raise ValueError(f"--{op} {text}: expected FIELD=VALUE, for example --{op} {field}=...")
-    return Change(op=op, field=field, value=value if sep else None)
+    return Change(op=op, field=field, value=value if sep else None)  # type: ignore[arg-type]
 
 
 def apply_changes(case: Case, changes: list[Change]) -> Case:

@@ -11,7 +11,7 @@ Light to import: only Pydantic, no rules engine.
 from __future__ import annotations
 
 import re
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -69,7 +69,7 @@ class Condition(_Strict):
                              f"at_most or answered (got {', '.join(tests) or 'none'})")
         return self
 
-    def holds(self, answers: dict) -> bool:
+    def holds(self, answers: Mapping[str, Any]) -> bool:
         """Whether this condition holds for ``answers`` (question id -> answer)."""
         have = answers.get(self.question)
         if self.answered is not None:
@@ -129,7 +129,7 @@ class Question(_Strict):
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, dict) else value
 
-    def applies(self, answers: dict) -> bool:
+    def applies(self, answers: Mapping[str, Any]) -> bool:
         """Whether the question's condition holds for the earlier answers."""
         return all(c.holds(answers) for c in self.when)
 
@@ -358,14 +358,14 @@ def check(kb, where: str) -> list[str]:
             if other is None:
                 problems.append(f"{cat}.question: {cond.question!r} is not an earlier question")
                 continue
-            codes = cond.any_of if cond.any_of is not None else cond.none_of
+            codes: Optional[list[str]] = cond.any_of if cond.any_of is not None else cond.none_of
             if codes is not None:
-                known = other.answer_ids()
+                answer_ids = other.answer_ids()
                 if other.kind == "number":
                     problems.append(f"{cat}: {cond.question!r} is a number question; use at_least or at_most")
                 for code in codes:
-                    if code not in known:
-                        problems.append(f"{cat}: {code!r} is not an answer of {cond.question!r}; answers: {', '.join(known)}")
+                    if code not in answer_ids:
+                        problems.append(f"{cat}: {code!r} is not an answer of {cond.question!r}; answers: {', '.join(answer_ids)}")
             if (cond.at_least is not None or cond.at_most is not None) and other.kind != "number":
                 problems.append(f"{cat}: at_least / at_most need a number question, {cond.question!r} is {other.kind}")
         if q.always is not None and not q.always.strip():

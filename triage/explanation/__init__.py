@@ -14,7 +14,8 @@ Their words are the knowledge base's (``questions.yaml``'s ``interview``, the ru
 
 from __future__ import annotations
 
-from triage.explanation.reached import Explanation, describe_fact, explain, explain_run, rules_named
+from triage.explanation.nodes import Explanation, describe_fact
+from triage.explanation.reached import explain, explain_run, rules_named
 from triage.explanation.text import text, what_if_text
 from triage.explanation.what_if import Change, WhatIf, apply_changes, field_names, parse_change, what_if
 from triage.explanation.why_not import describe_pattern

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triage.explanation.reached import Explanation, FactNode, RuleNode, SourceRef
+from triage.explanation.nodes import Explanation, FactNode, RuleNode, SourceRef
 from triage.explanation.what_if import WhatIf
 from triage.explanation.why_not import WhyNot
 from triage.models import KB

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from triage.assessment import assess, to_case
 from triage import engine as engine_mod
-from triage.explanation.reached import SourceRef, _source
+from triage.explanation.nodes import SourceRef, _source
 from triage.models import Assessment, Case
 
 # --- what if ---------------------------------------------------------------------------------

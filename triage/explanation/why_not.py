@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from triage.engine import Run, fact_key
-from triage.explanation.reached import OP_WORDS, WHY_NOT_KINDS, Reason, WhyNot, _label, _source, describe_fact
+from triage.explanation.nodes import OP_WORDS, WHY_NOT_KINDS, Reason, WhyNot, _label, _source, describe_fact
 from triage.rulebook import Pattern, Ref, Rule, RuleBook, Test
 
 # --- why not ---------------------------------------------------------------------------------

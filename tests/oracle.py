@@ -58,7 +58,7 @@ def is_hemi(regions: set[str]) -> bool:
 
 def distribution(regions) -> str | None:
     """The candidate type for a set of regions, or None for no region."""
-    regions = set(regions)
+    regions = named(regions)
     if not regions:
         return None
     if "trunk" in regions and len(regions) >= 3:
@@ -90,10 +90,21 @@ SYMPTOM_REGIONS = {
 UPPER_BODY = {"eyes", "face_jaw", "neck", "trunk", "upper_limb_left", "upper_limb_right", "upper_limb"}
 
 
+def named(regions) -> set[str]:
+    """Regions as named: an arm (or leg) of unknown side named beside one of a known side is
+    the same limb and adds no region (conventions decided 2026-12-01)."""
+    regions = set(regions)
+    for unknown, sided in (("upper_limb", {"upper_limb_left", "upper_limb_right"}),
+                           ("lower_limb", {"lower_limb_left", "lower_limb_right"})):
+        if unknown in regions and regions & sided:
+            regions.discard(unknown)
+    return regions
+
+
 def regions_involved(symptoms, regions=()) -> set[str]:
     """The regions a case involves: those it names, or else those its symptoms point to."""
     if regions:
-        return set(regions)
+        return named(regions)
     symptoms = set(symptoms)
     found: set[str] = set()
     for s in symptoms - {"speech_difficulty"}:

@@ -69,8 +69,9 @@ def test_two_regions_apart_are_multifocal(pair):
     (["upper_limb_left", "lower_limb_left", "lower_limb_right"], "multifocal"),
     (["upper_limb", "lower_limb"], "multifocal"),  # side unknown never makes hemidystonia
     (["upper_limb", "lower_limb_left"], "multifocal"),
-    (["upper_limb", "upper_limb_right"], "segmental"),  # the unknown arm is the left one or the same
-    (["lower_limb", "lower_limb_left"], "segmental"),
+    # an arm of unknown side beside a sided one is the same arm (decided 2026-12-01)
+    (["upper_limb", "upper_limb_right"], "focal.upper_limb"),
+    (["lower_limb", "lower_limb_left"], "focal.lower_limb"),
     # segmental needs one connected group; trunk with only one other region is not generalized
     (["eyes", "face_jaw", "larynx"], "segmental"),
     (["eyes", "larynx", "neck"], "segmental"),

@@ -29,7 +29,15 @@ def _changes(q, answers: dict, values: list, first: bool) -> list:
         ctx = {**base_answers, **context}
         base = signature(assess(IV.record.case(ctx)))
         for value in values:
-            if value not in found and signature(assess(IV.record.case({**ctx, q.id: value}))) != base:
+            if value in found:
+                continue
+            # the answer alone, and with every answer to a follow-up question it opens
+            variants = [{**ctx, q.id: value}]
+            for f in KB.questions:
+                if f.id not in ctx and any(c.question == q.id for c in f.when) \
+                        and f.applies(variants[0]) and not f.applies(ctx):
+                    variants += [{**variants[0], f.id: w} for w in rel.candidates(f, variants[0])]
+            if any(signature(assess(IV.record.case(v))) != base for v in variants):
                 found.append(value)
                 if first:
                     return found
@@ -41,6 +49,8 @@ def oracle_next(answers: dict):
     for q in KB.questions:
         if q.id in answers or not q.applies(active):
             continue
+        if q.record is not None and q.record.applies(active):
+            return q  # asked for the record (not a relevance decision)
         if q.always or _changes(q, active, IV.relevance.candidates(q, active), first=True):
             return q
     return None

@@ -112,7 +112,8 @@ def test_support_of_a_distribution_type(features, support):
 @pytest.mark.parametrize("fields, mimic", [
     ({"symptoms": ["eye_blinking"], "features": ["one_side_face"]}, "hemifacial_spasm"),
     ({"symptoms": ["face_grimacing"], "features": ["one_side_face"]}, "hemifacial_spasm"),
-    ({"symptoms": ["tremor"]}, "essential_tremor"),
+    ({"symptoms": ["tremor"], "tremor_sites": ["arms"]}, "essential_tremor"),
+    ({"symptoms": ["tremor"], "tremor_sites": ["arms", "head", "voice"]}, "essential_tremor"),
     ({"symptoms": ["tremor"], "regions": ["upper_limb_left", "upper_limb_right"]}, "essential_tremor"),
     ({"symptoms": ["neck_craning"], "features": ["urge_to_move"]}, "tics"),
 ])
@@ -128,6 +129,10 @@ def test_mimics_are_recognised_and_lower_what_they_explain(fields, mimic):
     {"symptoms": ["tremor"], "features": ["sensory_trick"]},   # a sensory trick
     {"symptoms": ["tremor"], "features": ["task_specific"]},   # task specific
     {"symptoms": ["tremor"], "regions": ["neck"]},             # not the arms
+    {"symptoms": ["tremor"]},                                  # where it shakes is not known
+    {"symptoms": ["tremor"], "tremor_sites": ["head"]},        # the head alone: dystonic head tremor
+    {"symptoms": ["tremor"], "tremor_sites": ["arms"], "dopamine_blocker": "recent"},  # a drug can cause it
+    {"symptoms": ["tremor"], "tremor_sites": ["arms"], "dopamine_blocker": "weeks"},
 ])
 def test_tremor_that_is_not_essential_tremor(fields):
     assert "essential_tremor" not in ids(run_assess(**fields).mimics)
@@ -268,7 +273,23 @@ def test_see_neurologist_is_always_there_and_first():
     ({"symptoms": ["speech_difficulty"]}, {"laryngoscopy"}, {"eye_exam"}),
     ({"symptoms": ["eye_blinking"]}, {"eye_exam"}, {"laryngoscopy"}),
     ({"age": 10}, set(), {"wilson_screening", "genetic_testing", "levodopa_trial"}),  # no complaint
-    ({"symptoms": ["jerks"], "age": 15}, {"wilson_screening", "genetic_testing", "levodopa_trial"}, {"record_video"}),
+    # jerks alone fit no type: the age-based tests need a candidate (decided 2026-12-01)
+    ({"symptoms": ["jerks"], "age": 15}, set(), {"wilson_screening", "genetic_testing", "levodopa_trial", "record_video"}),
+    # an acute drug reaction: no work-up from the age or the sudden start, no diary
+    ({"symptoms": ["neck_craning"], "age": 15, "onset": "sudden", "dopamine_blocker": "recent"},
+     {"medication_review", "record_video", "medication_list"},
+     {"wilson_screening", "genetic_testing", "levodopa_trial", "symptom_diary", "mri_brain"}),
+    ({"symptoms": ["neck_craning"], "age": 15, "dopamine_blocker": "recent", "history": ["stroke"]},
+     {"mri_brain"}, {"genetic_testing"}),  # a stroke asks for the scan whatever the medicine
+    # a subacute one: no age-based items, but the diary stays
+    ({"symptoms": ["neck_craning"], "age": 15, "dopamine_blocker": "weeks"},
+     {"medication_review", "symptom_diary"}, {"wilson_screening", "genetic_testing", "levodopa_trial"}),
+    # crural dystonia in an adult gets a scan; a child's foot does not
+    ({"regions": ["lower_limb_left", "lower_limb_right"], "age": 45, "onset_age": 44}, {"mri_brain"}, set()),
+    ({"regions": ["lower_limb_left", "neck"], "age": 45, "onset_age": 44}, set(), {"mri_brain"}),
+    # a look-alike alone gets a video and a diary, not the age-based tests
+    ({"symptoms": ["tremor"], "tremor_sites": ["arms"], "age": 25}, {"record_video", "symptom_diary"},
+     {"wilson_screening", "genetic_testing", "levodopa_trial"}),
 ])
 def test_next_step_conditions_and_thresholds(fields, present, absent):
     got = steps(**fields)

@@ -86,38 +86,28 @@ def test_the_care_level_is_the_highest_any_rule_reached(case):
     assert result.care_because and set(result.care_because) <= fired
 
 
-def only_essential_tremor(result) -> bool:
-    """The one decided exception (see the test below): essential tremor was the only thing
-    recognised, so an answer that rules it out can leave nothing recognised."""
-    return ([m.id for m in result.mimics] == ["essential_tremor"]
-            and not result.candidates and not result.causes and result.care_level == "routine")
-
-
 @PROPERTY
 @given(cases(), st.sampled_from(["red_flags", "symptoms", "features", "history", "regions"]), st.data())
 def test_adding_an_answer_never_lowers_the_care_level(case, field, data):
     """A red flag, a symptom, a feature, a history item or a region: more answers never make the
-    advice less urgent, except in the one decided case below."""
+    advice less urgent (with no exception since 2026-12-01: any shaking reaches routine)."""
     extra = data.draw(st.sampled_from(LISTS[field]))
     before = assess(case)
-    assume(not only_essential_tremor(before))
     after = assess({**case, field: [*case.get(field, []), extra]})
     assert rank(after.care_level) >= rank(before.care_level), (extra, before.care_level, after.care_level)
 
 
 @pytest.mark.parametrize("field, extra", [("symptoms", "jerks"), ("features", "sensory_trick"),
                                           ("features", "task_specific")])
-def test_ruling_out_essential_tremor_leaves_nothing_recognised(field, extra):
-    """Decided, not an oversight. The clinical conventions define the essential-tremor look-alike
-    as shaking of the arms that is the only complaint, without a sensory trick or task
-    specificity, and give 'information' when nothing is recognised; shaking or jerks add no body
-    region, so no dystonia type can be recognised either. Shaking alone therefore gets 'routine'
-    (the look-alike), and shaking with one of these answers gets 'information', which still tells
-    the person to talk with a doctor. If the conventions change, this test says where."""
-    before = assess({"version": 1, "symptoms": ["tremor"]})
-    after = assess({"version": 1, "symptoms": ["tremor"], field: [extra]})
-    assert (before.care_level, after.care_level) == ("routine", "information")
-    assert "doctor" in after.care_action
+def test_ruling_out_essential_tremor_keeps_a_neurologist(field, extra):
+    """Any shaking reaches 'routine' (decided 2026-12-01): ruling out the essential-tremor
+    look-alike with a sensory trick, task specificity or jerks never drops the person to
+    'information'. The old exception to "more answers never lower the care level" is gone."""
+    shaking = {"version": 1, "symptoms": ["tremor"], "tremor_sites": ["arms"]}
+    before = assess(shaking)
+    after = assess({**shaking, field: [*shaking.get(field, []), extra]})
+    assert (before.care_level, after.care_level) == ("routine", "routine")
+    assert [m.id for m in before.mimics] == ["essential_tremor"] and not after.mimics
 
 
 @PROPERTY

@@ -33,6 +33,7 @@ FIELDS: tuple[CaseField, ...] = (
     CaseField("dopamine_blocker", "scalar", "case.dopamine_blocker"),
     CaseField("history", "list", "history"),
     CaseField("red_flags", "list", "red_flags"),
+    CaseField("tremor_sites", "list", "tremor_sites"),  # added 2026-12-01
 )
 
 BY_NAME = {f.name: f for f in FIELDS}

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from triage.questionnaire import questions as qmod
+from triage import casefields
 from triage.errors import KnowledgeError
 from triage.paths import knowledge_dir
 
@@ -61,6 +62,7 @@ class Region(Strict):
     upper_body: bool
     limb: Optional[Literal["upper", "lower"]] = None
     side: Optional[Literal["left", "right"]] = None
+    tremor_site: Optional[Id] = None  # checked against tremor_sites at load
 
 
 class Contiguity(Strict):
@@ -74,6 +76,11 @@ class Feature(Strict):
     id: Id
     label: str
     hallmark: bool = False
+
+
+class TremorSite(Strict):
+    id: Id
+    label: str
 
 
 class HistoryItem(Strict):
@@ -243,6 +250,7 @@ class ChartTerms(Strict):
     onset: dict[str, str]
     course: dict[str, str]
     dopamine_blocker: dict[str, str]
+    tremor_sites: dict[str, str]
     types: dict[str, str]
     causes: dict[str, str]
     mimics: dict[str, str]
@@ -278,8 +286,7 @@ class ChartWords(Strict):
     others_denied: str
     negation: str
     all_denied: str
-    negative_fields: list[Literal["symptoms", "regions", "red_flags", "features", "history",
-                                  "onset", "course", "dopamine_blocker"]]
+    negative_fields: list[Literal[tuple(f.name for f in casefields.FIELDS if f.table and f.name != "respondent")]]  # type: ignore[misc]
     terms: ChartTerms
 
 
@@ -299,6 +306,7 @@ class KnowledgeBase(Strict):
 
     case: CaseVocabulary
     symptoms: list[Symptom]
+    tremor_sites: list[TremorSite]
     regions: list[Region]
     contiguous: list[Contiguity]
     features: list[Feature]
@@ -369,7 +377,7 @@ class KnowledgeBase(Strict):
 # file -> the top-level keys it holds (a file holding one list has the key of that list)
 FILES: dict[str, tuple[str, ...]] = {
     "case.yaml": ("case",),
-    "symptoms.yaml": ("symptoms",),
+    "symptoms.yaml": ("symptoms", "tremor_sites"),
     "regions.yaml": ("regions", "contiguous"),
     "features.yaml": ("features", "history"),
     "red_flags.yaml": ("red_flags",),
@@ -484,7 +492,11 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
         for r in s.regions:
             if r not in regions:
                 problems.append(f"{where('symptoms')}: symptoms.{i}.regions: unknown region {r!r}")
+    sites = {t.id for t in kb.tremor_sites}
     for i, region in enumerate(kb.regions):
+        if region.tremor_site is not None and region.tremor_site not in sites:
+            problems.append(f"{where('regions')}: regions.{i}.tremor_site: unknown tremor site {region.tremor_site!r}; "
+                            f"known: {', '.join(sorted(sites))}")
         if region.focal_type not in types:
             problems.append(f"{where('regions')}: regions.{i}.focal_type: unknown type {region.focal_type!r}")
     for i, e in enumerate(kb.contiguous):
@@ -531,8 +543,6 @@ def _report_problems(kb: KnowledgeBase, where) -> list[str]:
         for key in got:
             if key not in expected:
                 problems.append(f"{label}: unknown id {key!r}; allowed: {', '.join(expected)}")
-
-    from triage import casefields
 
     case_ids = {name: casefields.allowed_ids(kb, name) or [] for name in casefields.SCALAR_FIELDS}
     tables: dict[str, list[str]] = {

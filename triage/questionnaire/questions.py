@@ -88,6 +88,23 @@ class Condition(_Strict):
         return have <= self.at_most  # type: ignore[operator]
 
 
+class ForTheRecord(_Strict):
+    """Why a question is asked even when no answer can change the triage: the neurologist
+    needs the answer. Asked when every condition in ``when`` holds (no condition: whenever the
+    question applies)."""
+
+    reason: str = Field(min_length=1)
+    when: list[Condition] = []
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        return all(c.holds(answers) for c in self.when)
+
+
 class QChoice(_Strict):
     """One answer to a question, bound to the contract ids it puts in the case."""
 
@@ -123,6 +140,7 @@ class Question(_Strict):
     optional: bool = False
     when: list[Condition] = []
     always: Optional[str] = None
+    record: Optional[ForTheRecord] = None  # asked for the record when it holds (see ForTheRecord)
 
     @field_validator("when", mode="before")
     @classmethod
@@ -352,8 +370,10 @@ def check(kb, where: str) -> list[str]:
             if q.optional:
                 problems.append(f"{at}.optional: only number questions are optional (others offer 'not sure')")
         # conditions
-        for j, cond in enumerate(q.when):
-            cat = f"{at}.when.{j}"
+        conditions = [(f"{at}.when.{j}", c) for j, c in enumerate(q.when)]
+        if q.record is not None:
+            conditions += [(f"{at}.record.when.{j}", c) for j, c in enumerate(q.record.when)]
+        for cat, cond in conditions:
             other = seen.get(cond.question)
             if other is None:
                 problems.append(f"{cat}.question: {cond.question!r} is not an earlier question")

@@ -220,9 +220,29 @@ class Relevance:
                 found += [{other.id: v} for v in self.candidates(other, base)]
         return found
 
+    @functools.cached_property
+    def _follow_ups(self) -> dict[str, list[Question]]:
+        """question id -> the questions asked only after some answer to it (their condition
+        names it): an urge before the movement opens "can you hold it back"."""
+        out: dict[str, list[Question]] = {}
+        for q in self.questions:
+            for c in q.when:
+                out.setdefault(c.question, []).append(q)
+        return out
+
+    def _variants(self, q: Question, ctx: dict, value: Any) -> list[dict]:
+        """The answer to weigh, alone and with each answer to a follow-up it opens."""
+        with_value = {**ctx, q.id: value}
+        out = [with_value]
+        for f in self._follow_ups.get(q.id, []):
+            if f.id not in ctx and f.applies(with_value) and not f.applies(ctx):
+                out += [{**with_value, f.id: w} for w in self.candidates(f, with_value)]
+        return out
+
     def changing(self, q: Question, answers: Mapping[str, Any], values: list, *, first: bool) -> list:
-        """The answers among ``values`` that change the assessment, in some context; with
-        ``first``, stop at the first one found."""
+        """The answers among ``values`` that change the assessment, in some context (alone, or
+        with an answer to a follow-up question they open); with ``first``, stop at the first
+        one found."""
         base_answers = {k: v for k, v in answers.items() if k != q.id}
         found: list = []
         for context in self.contexts(q, base_answers):
@@ -234,17 +254,19 @@ class Relevance:
             for value in values:
                 if value in found:
                     continue
-                case = self.record.case({**ctx, q.id: value})
-                facts = self.assessor.facts(self.assessor.banded(case))
-                if facts == base_facts or facts in weighed:
-                    continue  # adds nothing any rule reads, or the same as an answer weighed
-                weighed.add(facts)
-                if base_sig is None:
-                    base_sig = self.assessor.signature(base_case)
-                if self.assessor.signature(case) != base_sig:
-                    found.append(value)
-                    if first:
-                        return found
+                for variant in self._variants(q, ctx, value):
+                    case = self.record.case(variant)
+                    facts = self.assessor.facts(self.assessor.banded(case))
+                    if facts == base_facts or facts in weighed:
+                        continue  # adds nothing any rule reads, or the same as an answer weighed
+                    weighed.add(facts)
+                    if base_sig is None:
+                        base_sig = self.assessor.signature(base_case)
+                    if self.assessor.signature(case) != base_sig:
+                        found.append(value)
+                        if first:
+                            return found
+                        break
         return found
 
     def matters(self, q: Question, answers: Mapping[str, Any]) -> bool:

@@ -132,7 +132,7 @@ class Session:
         for q in self.questionnaire.questions:
             if q.id in self.answers or not q.applies(active):
                 continue
-            if rel.matters(q, active):
+            if (q.record is not None and q.record.applies(active)) or rel.matters(q, active):
                 return q
         return None
 

@@ -9,9 +9,9 @@ import pytest
 from tests.conftest import run_cli
 from triage import teaching
 from triage.models import KB
-from triage.quiz import NONE, question
+from triage.quiz import LOOK_ALIKE, NONE, question
 
-TYPE_ORDER = [t.id for t in sorted(KB.types, key=lambda t: t.rank)] + [NONE]
+TYPE_ORDER = [t.id for t in sorted(KB.types, key=lambda t: t.rank)] + [LOOK_ALIKE, NONE]
 
 
 def _number(type_id: str) -> str:
@@ -38,7 +38,7 @@ def test_cases_show_tells_the_story_the_answers_the_result_and_the_explanation()
     assert "  features: one_side_face" in out
     qa = out[out.index("The questions, as the questionnaire asks them"):out.index("The answers, as a case")]
     assert "  Q: In the case, do the eye and mouth on one side of the face twitch together" in qa
-    assert qa.index("Does the person in the case have any of these now?") < qa.index("Which of these does")
+    assert qa.index("Does the person in the case have any of these now, new or suddenly") < qa.index("Which of these does")
     assert "types: segmental; care level: routine" in out and "look-alikes: hemifacial_spasm" in out
     assert "The rules agree." in out
     assert "Teaching point: Eye and mouth on one side" in out
@@ -63,7 +63,7 @@ def test_quiz_plain_asks_then_reveals_the_answer_and_the_rules():
     first, second = out.split("Case 2 of 2")
     assert first.index("Which pattern does this story fit best?") < first.index("Right: Focal hand or arm dystonia")
     assert "hallmark_raises_distribution_type: A sensory trick or task specificity" in first
-    assert "Please type a number from 1 to 13." in second
+    assert "Please type a number from 1 to 14." in second
     assert "Not quite: you chose Truncal dystonia" in second
     assert "Look-alike conditions: Essential tremor" in second
     assert out.rstrip().endswith("Score: 1 of 2.")
@@ -72,7 +72,7 @@ def test_quiz_plain_asks_then_reveals_the_answer_and_the_rules():
 def test_quiz_without_a_terminal_is_plain_and_stops_cleanly_at_the_end_of_input():
     r = run_cli("cases", "quiz", "tics_child", "writers_cramp", input=_number("segmental") + "\n")
     assert r.returncode == 0, r.stderr
-    assert "Right: Segmental dystonia" in r.stdout
+    assert "Not quite: you chose Segmental dystonia" in r.stdout  # the teaching point: a look-alike
     assert "No more answers; the quiz ends here." in r.stdout
 
 
@@ -94,8 +94,13 @@ def test_quiz_with_questionary_arrow_keys():
     assert "Eyelids and jaw together" in text and "Right: Segmental dystonia" in text
 
 
-def test_the_none_choice_is_right_when_no_type_is_expected():
-    q = question(teaching.by_id("essential_tremor"))
-    assert q.is_correct(NONE) and not q.is_correct("focal.upper_limb")
+def test_the_quiz_judges_by_the_teaching_point():
+    # look-alike cases are about the look-alike, whatever pattern the movements also fit
+    for case_id in ("essential_tremor", "hemifacial_spasm", "tics_child"):
+        q = question(teaching.by_id(case_id))
+        assert q.is_correct(LOOK_ALIKE), case_id
+        assert not q.is_correct(NONE) and not q.is_correct("segmental"), case_id
     q = question(teaching.by_id("writers_cramp"))
-    assert q.is_correct("focal.upper_limb") and not q.is_correct(NONE)
+    assert q.is_correct("focal.upper_limb") and not q.is_correct(NONE) and not q.is_correct(LOOK_ALIKE)
+    q = question(teaching.by_id("nothing_recognised"))
+    assert q.is_correct(NONE) and not q.is_correct(LOOK_ALIKE)

@@ -154,3 +154,12 @@ def test_teaching_cases_are_checked_against_the_folders_own_vocabulary(copy):
     copy("knowledge/cases/sudden_hand.yaml", "onset: stepwise", "onset: slowly")
     out = copy.check().stdout
     assert "FAIL teaching cases load" in out and "'stepwise'" in out, out
+
+
+def test_a_question_asked_for_the_record_that_the_report_does_not_show(copy):
+    """Where the shaking is, asked for the record, must be a topic of the report; without it
+    check fails and names the field."""
+    copy("knowledge/report.yaml", "    tremor_sites: Where the shaking is\n", "")
+    r = copy.check()
+    assert r.returncode != 0
+    assert "report.topics: missing 'tremor_sites'" in r.stdout

@@ -21,8 +21,7 @@ def test_assess_prints_the_care_level_first_then_the_candidates():
     assert lines[3].startswith("What to do now:")
     out = r.stdout
     assert out.index("What to do now") < out.index("Blepharospasm") < out.index("Next steps") < out.index("does not diagnose")
-    assert "may fit the pattern of (strong match)" in out
-    assert "Match: may fit the pattern of (strong match)" in out
+    assert "A strong match: the answers may fit this pattern well." in out
     for rule in ("region_as_reported", "one_region_only", "focal", "hallmark_raises_distribution_type"):
         assert rule in out
     assert "you have" not in out.lower()
@@ -44,7 +43,7 @@ def test_assess_markdown():
     r = run_cli("assess", EXAMPLE, "--format", "markdown")
     assert r.returncode == 0
     assert r.stdout.startswith("# Dystonia triage report")
-    assert "| Blepharospasm (focal dystonia of the eyelids) | may fit the pattern of (strong match) |" in r.stdout
+    assert "| Blepharospasm (focal dystonia of the eyelids) | A strong match: the answers may fit this pattern well. |" in r.stdout
 
 
 def test_a_batch_gives_an_array_in_order():

@@ -41,9 +41,9 @@ def test_a_second_hallmark_is_asked_only_when_the_first_is_missing(trick, task_a
 
 
 @pytest.mark.parametrize("symptoms, shown, hidden", [
-    (["eye_blinking"], ["one_side_face", "urge_to_move"], ["better_after_sleep", "alcohol_improves"]),
-    (["foot_cramping"], ["better_after_sleep", "urge_to_move"], ["one_side_face", "alcohol_improves"]),
-    (["jerks", "neck_craning"], ["alcohol_improves", "urge_to_move"], ["better_after_sleep", "one_side_face"]),
+    (["eye_blinking"], ["one_side_face", "urge_before"], ["better_after_sleep", "alcohol_improves"]),
+    (["foot_cramping"], ["better_after_sleep", "urge_before"], ["one_side_face", "alcohol_improves"]),
+    (["jerks", "neck_craning"], ["alcohol_improves", "urge_before"], ["better_after_sleep", "one_side_face"]),
 ])
 def test_follow_ups_are_those_that_could_change_the_result(symptoms, shown, hidden):
     path_ = asked({"age": 40, "onset_age": 35, "symptoms": symptoms})
@@ -69,8 +69,9 @@ def test_the_side_is_not_asked_when_no_answer_could_change_the_result():
 
 
 def test_the_age_at_onset_is_not_asked_when_every_possible_answer_gives_the_same_result():
-    # at 12, any onset is early, under 30 and under 50: nothing the rules compare can change
-    assert "onset_age" not in asked({"age": 12, "symptoms": ["widespread_spasms"]})
+    # at 19, any onset is early, under 30 and under 50: nothing the rules compare can change
+    # (in a child of 17 or younger it is asked for the record: see the next test)
+    assert "onset_age" not in asked({"age": 19, "symptoms": ["widespread_spasms"]})
     assert "onset_age" in asked({"age": 35, "symptoms": ["widespread_spasms"]})
 
 
@@ -108,7 +109,7 @@ def test_the_case_is_a_valid_contract_case_with_only_what_was_answered():
 def test_an_answer_made_impossible_by_a_change_is_taken_back_and_asked_again():
     s = IV.session()
     for qid, value in [("red_flags", []), ("respondent", "self"), ("age", 40), ("symptoms", ["neck_craning"]),
-                       ("onset_age", 35)]:
+                       ("dopamine_blocker", "none"), ("onset_age", 35)]:
         s.answer(qid, value)
     s.answer("age", 30)
     assert "onset_age" not in s.answers
@@ -175,7 +176,7 @@ BLEPHAROSPASM_61 = {"age": 61, "symptoms": ["eye_blinking"]}
         "disease, genetic testing, a levodopa trial; takes away the possible cause “No cause found (idiopathic)",
         "If “21 to 29”: adds tests for Wilson disease, genetic testing.",
         "If “30 to 49”: adds tests for Wilson disease.",
-        "Dystonia that starts at 20 or younger often has a genetic cause.",
+        "Dystonia that starts at 20 or younger often has a genetic cause",
         "Every early-onset dystonia deserves a levodopa trial",
     ]),
     ("sensory_trick", {**BLEPHAROSPASM_61, "onset_age": 58}, [
@@ -183,7 +184,8 @@ BLEPHAROSPASM_61 = {"age": 61, "symptoms": ["eye_blinking"]}
         "A sensory trick or task specificity is a hallmark of dystonia",
     ]),
     ("one_side_face", {**BLEPHAROSPASM_61, "onset_age": 58}, [
-        "If “Yes”: adds the look-alike “Hemifacial spasm”, a brain scan (MRI); Blepharospasm (focal "
+        "If “Yes”: adds the look-alike “Hemifacial spasm”, a brain scan (MRI); takes away the possible cause "
+        "“No cause found (idiopathic), the most common case in adults”; Blepharospasm (focal "
         "dystonia of the eyelids) becomes a possible match.",
         "Hemifacial spasm calls for a brain scan",
     ]),
@@ -192,7 +194,8 @@ BLEPHAROSPASM_61 = {"age": 61, "symptoms": ["eye_blinking"]}
         "hours”; adds a brain scan (MRI).",
     ]),
     ("red_flags", {}, [
-        "If you tick “Trouble breathing, noisy breathing, or a tight throat” or “Cannot swallow, or choking”",
+        "If you tick “New trouble breathing, noisy breathing, or a throat that suddenly feels tight” or "
+        "“Suddenly cannot swallow, or choking”",
         "the care level becomes “EMERGENCY: call an ambulance now”",
         "This sign needs emergency care.",
     ]),
@@ -225,7 +228,19 @@ def test_why_says_so_when_no_rule_reads_the_answer():
     assert why("respondent").splitlines()[0] == KB.question("respondent").always
 
 
-def test_a_typical_focal_path_asks_at_most_twelve_questions():
+def test_a_typical_focal_path_asks_at_most_fourteen_questions():
     for script in ({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"], "sensory_trick": "yes"},
-                   {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"}):
-        assert len(asked(script)) <= 12
+                   {"age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"},
+                   {"age": 41, "onset_age": 38, "symptoms": ["hand_difficulty"], "hand_side": "right",
+                    "task_specific": "yes"}):
+        assert len(asked(script)) <= 14
+
+
+def test_questions_for_the_record_are_asked_when_they_are_relevant():
+    """Clues the neurologist needs are asked even when they cannot change the triage."""
+    child = asked({"age": 9, "symptoms": ["foot_cramping"], "foot_side": "left", "onset_age": 7})
+    assert {"onset_age", "better_after_sleep", "family_history"} <= set(child)
+    shaking = asked({"age": 68, "onset_age": 60, "symptoms": ["tremor"], "tremor_sites": ["arms"]})
+    assert {"tremor_sites", "alcohol_improves", "task_specific"} <= set(shaking)
+    adult_eyes = asked({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]})
+    assert "better_after_sleep" not in adult_eyes and "alcohol_improves" not in adult_eyes

@@ -59,7 +59,7 @@ def test_every_question_has_words_for_every_audience():
     ("max_from: age", "max_from: agee", "(onset_age).max_from: 'agee' is not an earlier question"),
     ("    min: 0\n    max: 120\n    optional: true\n\n  - id: symptoms",
      "    min: 0\n    max: 130\n    optional: true\n\n  - id: symptoms", "(age).min/max"),
-    ("section: details\n    fills: onset", "section: detail\n    fills: onset", "(onset).section: unknown section 'detail'"),
+    ("section: details\n    fills: onset\n", "section: detail\n    fills: onset\n", "(onset).section: unknown section 'detail'"),
     ("    when: {question: symptoms, answered: true}\n    ask:\n      self: How did",
      "    when: {question: symptoms, at_least: 3}\n    ask:\n      self: How did",
      "(onset).when.0: at_least / at_most need a number question, 'symptoms' is several_of"),
@@ -68,10 +68,10 @@ def test_every_question_has_words_for_every_audience():
     ("      anyone: Is any of these", "      nobody: Is any of these", "questions.0.ask.nobody: Extra inputs are not permitted"),
     ("  - {id: recent}\n", "  - {id: recent, sets: [recent, none]}\n", "(dopamine_blocker).choices.1.sets: 'dopamine_blocker' takes one value"),
     ("  answer_yes: \"Yes\"\n", "", "interview.answer_yes: Field required"),
-    ("    short: Sensory trick\n", "", "questions.8.short: Field required"),
+    ("    short: Sensory trick\n", "", "questions.10.short: Field required"),
     ("    short: Sensory trick\n", "    short: Age\n", "(sensory_trick).short: 'Age' is already the short label of 'age'"),
     ("    short: Sensory trick\n", "    short: A light touch on the chin that eases it\n",
-     "questions.8.short: String should have at most 30 characters"),
+     "questions.10.short: String should have at most 30 characters"),
 ])
 def test_broken_question_data_names_the_file_and_key(kb_copy, old, new, message):
     edit(kb_copy / "questions.yaml", old, new)
@@ -83,6 +83,6 @@ def test_broken_question_data_names_the_file_and_key(kb_copy, old, new, message)
 
 def test_a_question_asked_before_who_is_answering_needs_neutral_words(kb_copy):
     edit(kb_copy / "questions.yaml",
-         "      anyone: Is any of these happening now, to you or to the person you are answering for?\n", "")
+         "      anyone: Is any of these new, or suddenly much worse than usual, right now (for you or the person you are answering for)?\n", "")
     with pytest.raises(KnowledgeError, match=r"questions.0 \(red_flags\).ask.anyone: needed"):
         knowledge.load(kb_copy)

@@ -30,7 +30,7 @@ ANSWERS = {
     "red_flags": [], "respondent": "self", "age": 47, "onset_age": 45,
     "symptoms": ["neck_craning", "tremor"], "other_regions": [], "sensory_trick": "yes",
     "task_specific": "no", "alcohol_improves": "unsure", "onset": "gradual", "course": "stable",
-    "dopamine_blocker": "none", "history": [],
+    "dopamine_blocker": "none", "tremor_sites": ["head", "arms"], "family_history": "no", "history": [],
 }
 
 
@@ -205,7 +205,7 @@ def test_html_report_parses_and_holds_every_section(name):
     expected = [w.care_heading, w.candidates_heading]
     expected += [w.causes_heading] if a.causes else []
     expected += [w.mimics_heading] if a.mimics else []
-    expected += [w.next_steps_heading, w.answers_heading, w.ask_heading, w.notes_heading, w.disclaimer_heading]
+    expected += [w.after_emergency_heading if report.is_emergency(a) else w.next_steps_heading, w.answers_heading, w.ask_heading, w.notes_heading, w.disclaimer_heading]
     assert h2 == expected
     h3 = [t for tag, t in page.headings if tag == "h3"]
     for key in ("present", "absent", "unsure"):
@@ -217,7 +217,7 @@ def test_html_report_parses_and_holds_every_section(name):
                    " ".join(a.disclaimer.split())):
         assert needle in text
     for s in a.next_steps:
-        assert " ".join(s.text.split()) in text
+        assert " ".join(report.step_text(s, report.is_emergency(a)).split()) in text
     for q in report._questions(a):
         assert q in text
     # accessible tables: every table has header cells, each with a scope

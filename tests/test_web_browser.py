@@ -233,7 +233,7 @@ def test_a_patient_on_a_phone_without_javascript_answers_and_gets_the_report(vis
     assert "How urgent: Book a neurologist" in text
     assert "What to do now: Book an appointment with a neurologist" in text
     assert "Blepharospasm (focal dystonia of the eyelids)" in text
-    assert "Match: may fit the pattern of (strong match)" in text
+    assert "A strong match: the answers may fit this pattern well." in text
     assert "Only a neurologist can diagnose dystonia" in text
     v.page.get_by_text("Why: how the rules reached this").click()
     assert v.page.get_by_text("A sensory trick or task specificity is a hallmark of dystonia").first.is_visible()
@@ -260,26 +260,26 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     v = visit("desktop-emergency")
     v.open()
     v.submit("Start the questions")
-    v.tick("Trouble breathing, noisy breathing, or a tight throat")
+    v.tick("New trouble breathing, noisy breathing, or a throat that suddenly feels tight")
     v.next()
     assert v.title() == "EMERGENCY: call an ambulance now"
     text = v.text()
     assert "Call emergency services (an ambulance) now" in text
-    assert "Trouble breathing, noisy breathing, or a tight throat" in text
+    assert "New trouble breathing, noisy breathing, or a throat that suddenly feels tight" in text
     v.check("emergency")
     v.submit("Go on with the questions")
     assert v.title() == "Who is answering these questions?"
     assert "EMERGENCY: call an ambulance now" in v.page.inner_text("body")
     v.check("banner")
     v.submit("Back")
-    assert v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").is_checked()
-    v.tick("Cannot swallow, or choking")
+    assert v.page.get_by_label("New trouble breathing, noisy breathing, or a throat that suddenly feels tight").is_checked()
+    v.tick("Suddenly cannot swallow, or choking")
     v.next()  # the same care level: the advice stays in the banner, no second interruption
     assert v.title() == "Who is answering these questions?"
-    assert "Warning signs given: Trouble breathing, noisy breathing, or a tight throat; Cannot swallow" in v.page.inner_text("body")
+    assert "Why this is an emergency: New trouble breathing, noisy breathing, or a throat that suddenly feels tight; Suddenly cannot swallow" in v.page.inner_text("body")
     v.submit("Back")
-    v.page.get_by_label("Trouble breathing, noisy breathing, or a tight throat").uncheck()
-    v.page.get_by_label("Cannot swallow, or choking").uncheck()
+    v.page.get_by_label("New trouble breathing, noisy breathing, or a throat that suddenly feels tight").uncheck()
+    v.page.get_by_label("Suddenly cannot swallow, or choking").uncheck()
     v.tick("Eyes forced upward or sideways and stuck there")
     v.next()
     assert v.title() == "Who is answering these questions?"
@@ -289,7 +289,7 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     assert v.title() == "How old is the person you care for?"
     v.submit("Back")
     v.submit("Back")
-    v.tick("Trouble breathing, noisy breathing, or a tight throat")
+    v.tick("New trouble breathing, noisy breathing, or a throat that suddenly feels tight")
     v.next()  # more urgent than before: shown at once again
     assert v.title() == "EMERGENCY: call an ambulance now"
     v.submit("See the result now")
@@ -321,7 +321,7 @@ def test_a_nurse_reviews_and_changes_an_answer(visit):
     assert row.locator("dd.value").inner_text() != before
     v.check("changed")
     v.submit("These are right: show the result")
-    assert "Match: may fit the pattern of (moderate match)" in v.text()
+    assert "A moderate match: the answers may fit this pattern." in v.text()
 
 
 def tab_to(v: Visit, expression: str, wanted: str, limit: int = 40) -> None:

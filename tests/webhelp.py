@@ -41,7 +41,8 @@ BLEPHAROSPASM = {
     "red_flags": ["none"], "respondent": ["self"], "age": ["61"], "onset_age": ["58"],
     "symptoms": ["eye_blinking"], "other_regions": ["none"], "sensory_trick": ["yes"],
     "task_specific": NO, "better_after_sleep": NO, "alcohol_improves": NO, "one_side_face": NO,
-    "urge_to_move": NO, "worse_with_stress": NO, "onset": ["gradual"], "course": ["progressive"],
+    "urge_before": NO, "urge_to_move": NO, "worse_with_stress": NO, "onset": ["gradual"], "course": ["progressive"],
+    "family_history": NO, "tremor_sites": ["none"],
     "dopamine_blocker": ["none"], "history": ["none"],
     "details": ["sensory_trick"],  # the same details, as one checklist
 }

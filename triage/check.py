@@ -198,6 +198,27 @@ def check_questions(eng, kb, contract: Contract) -> list[str]:
     return problems
 
 
+def check_record_questions(kb) -> list[str]:
+    """A question asked for the record (``record:`` in questions.yaml) is asked because the
+    neurologist needs its answer, so the appointment report and the chart summary must show
+    the case field it fills."""
+    from triage.casefields import NUMBER_FIELDS
+
+    shown_in_report = set(kb.report.topics) | set(NUMBER_FIELDS)
+    shown_in_chart = set(type(kb.chart.terms).model_fields) | set(NUMBER_FIELDS)
+    problems = []
+    for q in kb.questions:
+        if q.record is None:
+            continue
+        if q.fills not in shown_in_report:
+            problems.append(f"questions.yaml: {q.id}: asked for the record, but the report shows no "
+                            f"{q.fills!r} (add it to report.yaml report.topics)")
+        if q.fills not in shown_in_chart:
+            problems.append(f"questions.yaml: {q.id}: asked for the record, but the chart summary has no "
+                            f"terms for {q.fills!r} (report.yaml chart.terms)")
+    return problems
+
+
 def check_coverage(eng, kb, cases) -> tuple[list[str], str]:
     """Every type, cause, mimic, care level and next step is reached by a teaching case (run on
     these rules), and every red flag is used by one."""
@@ -276,6 +297,8 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
         results.append(Result("every rule input can be asked and every answer is read", check_answers(eng, kb, contract, fields)))
         results.append(Result("every question's answer is read and every rule input can be asked by a question",
                               check_questions(eng, kb, contract)))
+    results.append(Result("every answer asked for the record is shown in the report and the chart summary",
+                          check_record_questions(kb)))
     if eng is not None and cases is not None:
         problems, detail = check_coverage(eng, kb, cases)
         results.append(Result("teaching cases reach every type, cause, mimic, care level, next step and red flag",

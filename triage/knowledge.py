@@ -141,9 +141,13 @@ class Cause(Strict):
 
 
 class NextStepEntry(Strict):
+    """A next step: its words, and (optional) its words on an emergency result, where it comes
+    after emergency care."""
+
     id: Id
     short: str = Field(min_length=1)  # a few words, lower case: "genetic testing"
     text: str
+    after_emergency: Optional[str] = None
 
 
 class Setting(Strict):
@@ -220,6 +224,7 @@ class ReportWords(Strict):
     causes_heading: str
     mimics_heading: str
     next_steps_heading: str
+    after_emergency_heading: str
     ask_heading: str
     notes_heading: str
     disclaimer_heading: str

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from triage.models import KB
 from triage.teaching import TeachingCase
 
-NONE = "none"  # the choice "no dystonia type"
+NONE = "none"  # the choice "nothing the rules recognise"
+LOOK_ALIKE = "look_alike"  # the choice "a look-alike condition, not dystonia"
 
 
 @dataclass
@@ -20,14 +21,19 @@ class QuizQuestion:
     choices: list[tuple[str, str]]  # (value, label)
 
     def is_correct(self, value: str) -> bool:
-        expected = self.case.expect.types
-        return value in expected if expected else value == NONE
+        """Judged by the case's teaching point: a look-alike case (one that expects a mimic) is
+        about the look-alike, whatever pattern the movements may also fit."""
+        e = self.case.expect
+        if e.mimics:
+            return value == LOOK_ALIKE
+        return value in e.types if e.types else value == NONE
 
 
 def question(tc: TeachingCase) -> QuizQuestion:
     types = KB.types
     choices = [(t.id, t.label) for t in sorted(types, key=lambda t: t.rank)]
-    choices.append((NONE, "None of these: a look-alike condition, or nothing the rules recognise"))
+    choices.append((LOOK_ALIKE, "A look-alike condition, not dystonia"))
+    choices.append((NONE, "None of these: nothing the rules recognise"))
     return QuizQuestion(tc, "Which pattern does this story fit best?", choices)
 
 

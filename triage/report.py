@@ -28,43 +28,56 @@ def _wrap(text: str, indent: str = "", width: int = WIDTH, hang: int = 0) -> str
                          subsequent_indent=indent + " " * hang)
 
 
+def step_text(step, emergency: bool) -> str:
+    """A next step's words; on an emergency result, seeing a neurologist comes after
+    emergency care (next_steps.yaml ``after_emergency``)."""
+    entry = KB.by_id("next_steps")[step.id]
+    return (entry.after_emergency or step.text) if emergency else step.text  # type: ignore[attr-defined]
+
+
 def is_emergency(a: Assessment) -> bool:
     """Whether the assessment's care level is an emergency (care_levels.yaml says which)."""
     return KB.by_id("care_levels")[a.care_level].emergency
 
 
-def text(a: Assessment, *, rules: bool = True) -> str:
-    """The plain-text report: what to do now first, then what the answers may fit."""
+def text(a: Assessment, *, rules: bool = True, width: int = WIDTH) -> str:
+    """The plain-text report: what to do now first, then what the answers may fit. ``rules``
+    lists the rule ids behind each pattern (for educators and clinicians); ``width`` is the
+    terminal's. On an emergency result the next steps come "after emergency care"."""
+    def wrap(text: str, indent: str = "", hang: int = 0) -> str:
+        return _wrap(text, indent, width, hang)
+
     out: list[str] = []
-    rule = "=" * WIDTH
+    rule = "=" * width
+    emergency = is_emergency(a)
     out += [rule, f"CARE LEVEL: {a.care_label.upper()} ({a.care_level})", rule,
-            _wrap("What to do now: " + a.care_action), ""]
+            wrap("What to do now: " + a.care_action), ""]
     if a.red_flags:
         out.append("Warning signs you reported:")
-        out += [_wrap(f"- {f.label}", "  ", hang=2) for f in a.red_flags]
+        out += [wrap(f"- {f.label}", "  ", hang=2) for f in a.red_flags]
         out.append("")
     if a.candidates:
         out.append("What the answers may fit (not a diagnosis):")
         for i, c in enumerate(a.candidates, 1):
-            out.append(_wrap(f"{i}. {c.label}", "  ", hang=3))
-            out.append(_wrap(f"Match: {_support_words(c.support)}", "     "))
-            out.append(_wrap(c.description, "     "))
+            out.append(wrap(f"{i}. {c.label}", "  ", hang=3))
+            out.append(wrap(_support_words(c.support), "     "))
+            out.append(wrap(c.description, "     "))
             if rules:
-                out.append(_wrap("Rules behind it: " + ", ".join(c.because), "     "))
+                out.append(wrap("Rules behind it: " + ", ".join(c.because), "     "))
         out.append("")
     else:
-        out += [_wrap(KB.text.nothing_found), ""]
+        out += [wrap(KB.text.nothing_found), ""]
     for title, items in (("Possible causes, for the neurologist to weigh:", a.causes),
                          ("Look-alike conditions to rule out:", a.mimics)):
         if items:
             out.append(title)
             for f in items:
-                out.append(_wrap(f"- {f.label}", "  ", hang=2))
-                out.append(_wrap(f.description, "    "))
+                out.append(wrap(f"- {f.label}", "  ", hang=2))
+                out.append(wrap(f.description, "    "))
             out.append("")
-    out.append("Next steps:")
-    out += [_wrap(f"- {s.text}", "  ", hang=2) for s in a.next_steps]
-    out += ["", _wrap(a.disclaimer)]
+    out.append(KB.report.after_emergency_heading + ":" if emergency else "Next steps:")
+    out += [wrap(f"- {step_text(s, emergency)}", "  ", hang=2) for s in a.next_steps]
+    out += ["", wrap(a.disclaimer)]
     return "\n".join(out) + "\n"
 
 
@@ -236,8 +249,9 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "regions_taken": [regions[r] for r in a.regions],
         "causes": [finding(f, "causes") for f in a.causes],
         "mimics": [finding(f, "mimics") for f in a.mimics],
-        "next_steps": [{"id": s.id, "text": " ".join(s.text.split()), "term": chart.terms.next_steps[s.id]}
-                       for s in a.next_steps],
+        "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a)).split()),
+                        "term": chart.terms.next_steps[s.id]} for s in a.next_steps],
+        "next_steps_heading": words.after_emergency_heading if is_emergency(a) else words.next_steps_heading,
         "questions": _questions(a),
         "disclaimer": " ".join(a.disclaimer.split()),
     }

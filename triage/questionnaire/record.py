@@ -117,9 +117,10 @@ class Record:
     # -- case -> answers ------------------------------------------------------------------------
     def answers_from_case(self, case) -> dict:
         """Answers that make ``case`` (a :class:`~triage.models.Case`); a case that names body
-        regions carries them separately (see :meth:`case`'s ``regions``)."""
+        regions carries them separately (see :meth:`case`'s ``regions``). Only what the case
+        reports is answered: a yes/no it does not report, or an empty list, stays unanswered,
+        so the record never claims a denial the case does not make."""
         answers: dict[str, Any] = {}
-        given = case.model_fields_set
         regions = list(case.regions)
         needs_symptoms = bool(case.features or case.onset or case.course or regions)
         for q in self.questions:
@@ -134,8 +135,10 @@ class Record:
                 if value is not None:
                     answers[q.id] = next(c.id for c in q.choices if c.ids == [value])
             elif q.kind == "yes_no":
-                if q.value in getattr(case, field):
-                    answers[q.id] = YES
+                opens = [f for f in self.questions if f.kind == "yes_no" and f.fills == field
+                         and any(c.question == q.id and c.any_of == [YES] for c in f.when)]
+                if q.value in getattr(case, field) or any(f.value in getattr(case, field) for f in opens):
+                    answers[q.id] = YES  # (a follow-up's yes implies this one: held back implies an urge)
             elif field == "regions":
                 if not regions:
                     continue
@@ -150,8 +153,9 @@ class Record:
                     answers[q.id] = [c.id for c in q.choices if set(c.ids) <= set(mine)]
                     regions = [r for r in regions if r not in mine]
             else:  # several_of over a list field
+                # a case says only what was reported: an empty list is not "asked, and none"
                 have = getattr(case, field)
-                if have or field in given or (field == "symptoms" and needs_symptoms):
+                if have or (field == "symptoms" and needs_symptoms):
                     # in the case's order, so that the case read back is the same, list for list
                     single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
                     answers[q.id] = [single[v] for v in have if v in single]

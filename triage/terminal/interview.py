@@ -218,7 +218,7 @@ class TerminalInterview:
         self.shown = a
         self.io.say()
         self.io.say(f"-- {self.t.result_title} --")
-        self.io.say(report.text(a).rstrip("\n"))
+        self.io.say(report.text(a, rules=self.educating, width=self.width).rstrip("\n"))
         try:
             self.how(a)
             self.offer_save(a)

@@ -288,7 +288,12 @@ class Pages:
         rules = {t.rule: t for t in a.trace}
         behind = {c.type: why_mod.how(session, a, c.because)["answers"] for c in a.candidates}
         emergency = self.iv.is_emergency(a.care_level)
+        from triage.report import step_text
+
+        steps = [step_text(s, emergency) for s in a.next_steps]
+        steps_heading = self.kb.report.after_emergency_heading if emergency else self.kb.report.next_steps_heading
         return self.render("result.html", session=session, title=self.iv.text.result_title, a=a,
+                           steps=steps, steps_heading=steps_heading,
                            case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
                            unfinished=not session.complete(), downloads=DOWNLOADS)
 

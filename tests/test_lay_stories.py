@@ -18,7 +18,7 @@ five questions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 

@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import CARE_RANK, LISTS, PROPERTY, cases, shuffled_with_duplicates

@@ -291,7 +291,7 @@ class ChartWords(Strict):
     others_denied: str
     negation: str
     all_denied: str
-    negative_fields: list[Literal[tuple(f.name for f in casefields.FIELDS if f.table and f.name != "respondent")]]  # type: ignore[misc]
+    negative_fields: list[Literal[tuple(f.name for f in casefields.FIELDS if f.table and f.name != "respondent")]]  # type: ignore[valid-type]
     terms: ChartTerms
 
 

@@ -32,7 +32,7 @@ def step_text(step, emergency: bool) -> str:
     """A next step's words; on an emergency result, seeing a neurologist comes after
     emergency care (next_steps.yaml ``after_emergency``)."""
     entry = KB.by_id("next_steps")[step.id]
-    return (entry.after_emergency or step.text) if emergency else step.text  # type: ignore[attr-defined]
+    return (entry.after_emergency or step.text) if emergency else step.text
 
 
 def is_emergency(a: Assessment) -> bool:

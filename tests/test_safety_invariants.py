@@ -81,7 +81,9 @@ def test_the_care_level_is_the_highest_any_rule_reached(case):
     expected = max(reached, key=rank) if reached else "information"
     assert result.care_level == expected, (reached, result.care_level)
     level = KB.by_id("care_levels")[result.care_level]
-    assert (result.care_label, result.care_action) == (level.label, level.action)
+    from triage.knowledge import worded
+
+    assert (result.care_label, result.care_action) == (level.label, worded(level.action, case.get("respondent")))
     fired = {t.rule for t in result.trace}
     assert result.care_because and set(result.care_because) <= fired
 

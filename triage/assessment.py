@@ -7,6 +7,7 @@ from typing import Union
 from pydantic import ValidationError
 
 from triage import engine as engine_mod
+from triage import knowledge as kbase
 from triage.errors import CaseError
 from triage.models import (
     KB,
@@ -104,14 +105,15 @@ def assess(data: Union[Case, dict]) -> Assessment:
     return Assessment(
         care_level=level.id,
         care_label=level.label,
-        care_action=level.action,
+        care_action=kbase.worded(level.action, case.respondent),
         care_because=run.because(level_fact),
         candidates=candidates,
         causes=findings("cause", causes),
         mimics=findings("mimic", mimics),
         red_flags=[RedFlagFinding(id=f.id, label=f.label, care_level=f.care_level)
                    for f in flags.values() if f.id in case.red_flags],
-        next_steps=[NextStep(id=f["v"], text=KB.by_id("next_steps")[f["v"]].text, because=run.because(f))
+        next_steps=[NextStep(id=f["v"], text=kbase.worded(KB.by_id("next_steps")[f["v"]].text, case.respondent),
+                             because=run.because(f))
                     for f in steps],
         regions=[r for r in KB.by_id("regions") if r in involved],
         disclaimer=KB.text.disclaimer,

@@ -29,6 +29,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AudienceText(Strict):
+    """Words for each person who may be answering: ``self`` ("you"), ``caregiver`` ("the person
+    you care for"), ``clinician`` ("the patient"), ``educator`` ("the person in the case")."""
+
+    self_: str = Field(alias="self", min_length=1)
+    caregiver: str = Field(min_length=1)
+    clinician: str = Field(min_length=1)
+    educator: str = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# A text that is the same for everyone, or worded for each respondent.
+Worded = Union[str, AudienceText]
+
+
+def worded(text: Worded, respondent: Optional[str]) -> str:
+    """The words for ``respondent`` (``None``: the person themselves)."""
+    if isinstance(text, str):
+        return text
+    return text.self_ if respondent in (None, "self") else getattr(text, respondent)
+
+
 class Choice(Strict):
     """One allowed value of a case field, with the words people read."""
 
@@ -99,7 +122,7 @@ class CareLevel(Strict):
     id: Id
     rank: int
     label: str
-    action: str
+    action: Worded
     # an emergency: shown at once, before any other question, and on every page after it
     emergency: bool = False
 
@@ -146,8 +169,8 @@ class NextStepEntry(Strict):
 
     id: Id
     short: str = Field(min_length=1)  # a few words, lower case: "genetic testing"
-    text: str
-    after_emergency: Optional[str] = None
+    text: Worded
+    after_emergency: Optional[Worded] = None
 
 
 class Setting(Strict):

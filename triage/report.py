@@ -28,11 +28,14 @@ def _wrap(text: str, indent: str = "", width: int = WIDTH, hang: int = 0) -> str
                          subsequent_indent=indent + " " * hang)
 
 
-def step_text(step, emergency: bool) -> str:
+def step_text(step, emergency: bool, respondent: Optional[str] = None) -> str:
     """A next step's words; on an emergency result, seeing a neurologist comes after
     emergency care (next_steps.yaml ``after_emergency``)."""
+    from triage.knowledge import worded
+
     entry = KB.by_id("next_steps")[step.id]
-    return (entry.after_emergency or step.text) if emergency else step.text
+    after = entry.after_emergency
+    return worded(after, respondent) if emergency and after else step.text
 
 
 def is_emergency(a: Assessment) -> bool:
@@ -249,7 +252,7 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "regions_taken": [regions[r] for r in a.regions],
         "causes": [finding(f, "causes") for f in a.causes],
         "mimics": [finding(f, "mimics") for f in a.mimics],
-        "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a)).split()),
+        "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a), case.respondent if case else None).split()),
                         "term": chart.terms.next_steps[s.id]} for s in a.next_steps],
         "next_steps_heading": words.after_emergency_heading if is_emergency(a) else words.next_steps_heading,
         "questions": _questions(a),

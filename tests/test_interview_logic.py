@@ -193,12 +193,6 @@ BLEPHAROSPASM_61 = {"age": 61, "symptoms": ["eye_blinking"]}
         "If “It came on suddenly, within hours or days”: the care level becomes “See a doctor within 24 "
         "hours”; adds a brain scan (MRI).",
     ]),
-    ("red_flags", {}, [
-        "If you tick “New trouble breathing, noisy breathing, or a throat that suddenly feels tight” or "
-        "“Suddenly cannot swallow, or choking”",
-        "the care level becomes “EMERGENCY: call an ambulance now”",
-        "This sign needs emergency care.",
-    ]),
     # a side changes the result only together with the other limb's side: hemidystonia
     ("hand_side", {"age": 60, "onset_age": 58, "symptoms": ["hand_difficulty", "foot_dragging"]}, [
         "together with the answer to: Foot or leg side",
@@ -210,6 +204,17 @@ def test_why_says_what_each_answer_would_change_and_the_rules_behind_it(qid, ans
     for words in says:
         assert words in text, f"{words!r} not in:\n{text}"
     assert "onset_age_as_given" not in text  # rule ids are for educators
+
+
+def test_a_question_asked_on_every_path_says_why_in_a_few_words():
+    """'Why are you asking this?' at the symptoms or the warning signs gives the reason, not
+    every choice's effect (a 688-word dump on the web before); educators still get the rules."""
+    for qid in ("symptoms", "red_flags"):
+        text = why(qid)
+        assert KB.question(qid).always in text and len(text.split()) < 80, text
+    teaching = why("red_flags", "educator")
+    assert "If you tick “New trouble breathing, noisy breathing, or a throat that suddenly feels tight”" in teaching
+    assert "the care level becomes “EMERGENCY: call an ambulance now”" in teaching
 
 
 def test_an_educator_gets_the_chain_of_rules_with_their_ids():

@@ -171,6 +171,7 @@ class NextStepEntry(Strict):
     short: str = Field(min_length=1)  # a few words, lower case: "genetic testing"
     text: Worded
     after_emergency: Optional[Worded] = None
+    with_reason: bool = False  # the report says why, from the rules behind it
 
 
 class Setting(Strict):
@@ -248,6 +249,7 @@ class ReportWords(Strict):
     mimics_heading: str
     next_steps_heading: str
     after_emergency_heading: str
+    step_reason: str
     ask_heading: str
     notes_heading: str
     disclaimer_heading: str

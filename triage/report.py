@@ -28,14 +28,21 @@ def _wrap(text: str, indent: str = "", width: int = WIDTH, hang: int = 0) -> str
                          subsequent_indent=indent + " " * hang)
 
 
-def step_text(step, emergency: bool, respondent: Optional[str] = None) -> str:
+def step_text(step, emergency: bool, respondent: Optional[str] = None, a: Optional[Assessment] = None) -> str:
     """A next step's words; on an emergency result, seeing a neurologist comes after
-    emergency care (next_steps.yaml ``after_emergency``)."""
+    emergency care (next_steps.yaml ``after_emergency``). A step marked ``with_reason`` (the
+    brain scan) says why it is suggested for this case: the words of the rules behind it."""
     from triage.knowledge import worded
 
     entry = KB.by_id("next_steps")[step.id]
     after = entry.after_emergency
-    return worded(after, respondent) if emergency and after else step.text
+    words = worded(after, respondent) if emergency and after else step.text
+    if a is not None and entry.with_reason:
+        reasons = list(dict.fromkeys(t.explain for t in a.trace
+                                     if any(f.get("t") == "next_step" and f.get("v") == step.id for f in t.concluded)))
+        if reasons:
+            words = f"{words} {KB.report.step_reason.format(reasons=' '.join(reasons))}"
+    return words
 
 
 def is_emergency(a: Assessment) -> bool:
@@ -79,7 +86,7 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH) -> str:
                 out.append(wrap(f.description, "    "))
             out.append("")
     out.append(KB.report.after_emergency_heading + ":" if emergency else "Next steps:")
-    out += [wrap(f"- {step_text(s, emergency)}", "  ", hang=2) for s in a.next_steps]
+    out += [wrap(f"- {step_text(s, emergency, None, a)}", "  ", hang=2) for s in a.next_steps]
     out += ["", wrap(a.disclaimer)]
     return "\n".join(out) + "\n"
 
@@ -252,7 +259,7 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "regions_taken": [regions[r] for r in a.regions],
         "causes": [finding(f, "causes") for f in a.causes],
         "mimics": [finding(f, "mimics") for f in a.mimics],
-        "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a), case.respondent if case else None).split()),
+        "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a), case.respondent if case else None, a).split()),
                         "term": chart.terms.next_steps[s.id]} for s in a.next_steps],
         "next_steps_heading": words.after_emergency_heading if is_emergency(a) else words.next_steps_heading,
         "questions": _questions(a),

@@ -49,6 +49,9 @@ def why(session: "Session", q: Question) -> list[str]:
         lines.append(t.why_always.format(reason=q.always))
     if q.help:
         lines.append(q.help)
+    educator = session.who() == "educator"
+    if q.always and not educator:
+        return lines  # asked on every path: the reason is the answer (educators get the rules too)
     active = session.active
     values = None
     if q.kind == "several_of":  # only the choices on the screen
@@ -60,7 +63,6 @@ def why(session: "Session", q: Question) -> list[str]:
         return lines
     lines.append(t.why_changes if not context else t.why_changes_together.format(
         other="; ".join(iv.by_id[k].short for k in context)))
-    educator = session.who() == "educator"
     rules: list[str] = []
     stopped: list[str] = []
     for effect in found:

@@ -290,7 +290,7 @@ class Pages:
         emergency = self.iv.is_emergency(a.care_level)
         from triage.report import step_text
 
-        steps = [step_text(s, emergency, session.who()) for s in a.next_steps]
+        steps = [step_text(s, emergency, session.who(), a) for s in a.next_steps]
         steps_heading = self.kb.report.after_emergency_heading if emergency else self.kb.report.next_steps_heading
         return self.render("result.html", session=session, title=self.iv.text.result_title, a=a,
                            steps=steps, steps_heading=steps_heading,

@@ -88,6 +88,11 @@ class Condition(_Strict):
         return have <= self.at_most  # type: ignore[operator]
 
 
+def _listed(value: object) -> object:
+    """One condition, or a list of them, read as a list."""
+    return [value] if isinstance(value, dict) else value
+
+
 class ForTheRecord(_Strict):
     """Why a question is asked even when no answer can change the triage: the neurologist
     needs the answer. Asked when every condition in ``when`` holds (no condition: whenever the
@@ -99,7 +104,7 @@ class ForTheRecord(_Strict):
     @field_validator("when", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, dict) else value
+        return _listed(value)
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
         return all(c.holds(answers) for c in self.when)
@@ -145,7 +150,7 @@ class Question(_Strict):
     @field_validator("when", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, dict) else value
+        return _listed(value)
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
         """Whether the question's condition holds for the earlier answers."""

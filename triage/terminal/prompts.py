@@ -102,6 +102,18 @@ def fit_choice(label: str, width: int, prefix: int) -> str:
                          break_on_hyphens=False)
 
 
+def _validator(read: Read) -> Callable[[Any], Any]:
+    """questionary's validate: True, or the message ``read`` gives for what was typed or ticked."""
+    def validate(given: Any) -> Any:
+        try:
+            read(given)
+        except ValueError as exc:
+            return str(exc)
+        return True
+
+    return validate
+
+
 class KeysIO:
     """Questions with questionary. ``input``/``output`` let tests drive it with a pipe;
     ``width`` fixes the terminal width (default: the terminal's, when each prompt is drawn)."""
@@ -186,16 +198,9 @@ class KeysIO:
             choices.append(questionary.Choice(none_label, value=NONE,
                                               checked=checked is not None and not checked))
 
-        def validate(values: list) -> Any:
-            try:
-                read(values)
-            except ValueError as exc:
-                return str(exc)
-            return True
-
         q = questionary.checkbox(fit_prompt(message, width, ["done (99 selections)"] +
                                             [f"[{c.title}]" for c in choices]),
-                                 choices=choices, validate=validate,
+                                 choices=choices, validate=_validator(read),
                                  instruction=fit_hint(self.words.several, width), **self._io)
         result = self._ask(q)
         if result in (WHY, BACK):
@@ -207,16 +212,9 @@ class KeysIO:
         with the message to show."""
         import questionary
 
-        def validate(text: str) -> Any:
-            try:
-                read(text)
-            except ValueError as exc:
-                return str(exc)
-            return True
-
         width = self.width
         q = questionary.text(fit(message, width), default="" if default is None else str(default),
-                             validate=validate, instruction=fit_hint(hint, width), **self._io)
+                             validate=_validator(read), instruction=fit_hint(hint, width), **self._io)
         result = self._ask(q)
         if result in (WHY, BACK):
             return result

@@ -252,7 +252,9 @@ class Session:
             rule = iv.book.rule(rule_id)
             if rule.layer == "care" and rule.explain not in reasons:
                 reasons.append(rule.explain)
-        return Emergency(level.id, level.label, level.action, reasons)  # type: ignore[attr-defined]
+        from triage.knowledge import worded
+
+        return Emergency(level.id, level.label, worded(level.action, self.who()), reasons)  # type: ignore[attr-defined]
 
     def note_emergency(self) -> None:
         """Record the current emergency as shown (a page that showed it before this request)."""

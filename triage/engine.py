@@ -126,11 +126,15 @@ class _Session:
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
 
-    def stamp(self, fact: dict, key: tuple) -> dict:
-        """The fact as asserted: with the session id and an id unique in the session (so a
-        matched fact's key never has to be computed again)."""
+    def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> dict:
+        """The fact as asserted: only the attributes some pattern tests (``wire``), the
+        session id, and an id unique in the session, by which a firing finds the whole fact
+        and its key again."""
         self.key_of.append(key)
-        return dict(fact, sid=self.sid, id=len(self.key_of) - 1)
+        out = {a: fact[a] for a in wire if a in fact}
+        out["sid"] = self.sid
+        out["id"] = len(self.key_of) - 1
+        return out
 
 
 def _quiet_host_class():
@@ -160,6 +164,7 @@ class Engine:
         self._sids = itertools.count(1)
         self._sessions: dict[str, _Session] = {}
         self._rules = {r.id: r for r in book.rules}
+        self._wire = book.tested_attributes()  # fact type -> the attributes durable_rules needs
         self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -208,19 +213,19 @@ class Engine:
         """Record one firing of ``rule`` on the matched facts of ``message`` (alias -> fact, as
         durable_rules sends it) and return the new facts to assert."""
         matched, sources = {}, []
-        key_of = session.key_of
+        key_of, known = session.key_of, session.known
         for alias, fact in message.items():
             if alias != "layer":
-                # every asserted fact carries a session-unique id: its key is known
-                sources.append(key_of[fact.pop("id")])
-                del fact["sid"]
-                matched[alias] = fact
+                # every asserted fact carries a session-unique id: its key and the whole fact are known
+                key = key_of[fact["id"]]
+                sources.append(key)
+                matched[alias] = known[key]
         concluded: list[dict] = []
         firing = Firing(rule.id, rule.layer, matched, concluded, [], sources)
         index = len(session.firings)
         session.firings.append(firing)
         new: list[dict] = []
-        known, producers, consumes = session.known, session.producers, self.book.consumes
+        producers, consumes, wire = session.producers, self.book.consumes, self._wire
         for fact in rule.conclude(matched):
             fact = self._enrich(fact)
             key = fact_key(fact)
@@ -231,7 +236,7 @@ class Engine:
                 continue
             known[key] = fact
             if consumes(fact, key):
-                new.append(session.stamp(fact, key))
+                new.append(session.stamp(fact, key, wire[fact["t"]]))
         return new
 
     # -- running -----------------------------------------------------------------------------
@@ -249,7 +254,7 @@ class Engine:
                 for fact in facts:
                     key = fact_key(fact)
                     session.known[key] = fact
-                    batch.append(session.stamp(fact, key))
+                    batch.append(session.stamp(fact, key, self._wire[fact["t"]]))
                 if batch:
                     text = _dumps(batch)
                     started = True  # from here on the engine may hold the session: delete it

@@ -260,6 +260,20 @@ class RuleBook:
                 self._consumed[key] = known
         return known
 
+    def tested_attributes(self) -> dict[str, tuple[str, ...]]:
+        """For each fact type, the attributes some pattern tests or compares with (always
+        ``t`` and ``v``): all that the rules engine needs of a fact to match it. The other
+        attributes (knowledge a conclusion copies, for example) stay with the adapter."""
+        out: dict[str, set[str]] = {name: {"t", "v"} for name in self.facts}
+        for rule in self.rules:
+            named = {p.alias: p.fact for p in rule.when}
+            for p in rule.when + rule.unless:
+                for test in p.tests:
+                    out[p.fact].add(test.attr)
+                    if isinstance(test.value, Ref) and test.value.alias in named:
+                        out[named[test.value.alias]].add(test.value.attr)
+        return {name: tuple(sorted(attrs)) for name, attrs in out.items()}
+
     def readers(self, fact: dict) -> list[Rule]:
         """The rules with a pattern that ``fact`` passes (used to explain why a question is asked)."""
         return [r for r in self.rules if any(p.accepts(fact) for p in r.when + r.unless)]

@@ -309,8 +309,20 @@ def _durable_pattern(p: Pattern) -> dict:
 
 
 def _durable_patterns(rule: Rule) -> list[dict]:
+    """The gate, then the ``when`` patterns in order, each ``unless`` pattern right after the
+    last ``when`` pattern it refers to. durable_rules never matches a fact twice in one
+    combination, so a negation placed after a pattern would not see the fact bound there; at
+    its earliest place a negation is tested against every fact, as ``unless`` says."""
     gate = {"layer": {"$and": [{"t": GATE}, {"v": rule.layer}]}}
-    return [gate] + [_durable_pattern(p) for p in rule.when + rule.unless]
+    position = {p.alias: i for i, p in enumerate(rule.when)}
+    after: dict[int, list[Pattern]] = {}
+    for n in rule.unless:
+        refs = [position[t.value.alias] for t in n.tests if isinstance(t.value, Ref) and t.value.alias in position]
+        after.setdefault(max(refs) if refs else len(rule.when) - 1, []).append(n)
+    out = [gate] + [_durable_pattern(n) for n in after.get(-1, [])]
+    for i, p in enumerate(rule.when):
+        out += [_durable_pattern(p)] + [_durable_pattern(n) for n in after.get(i, [])]
+    return out
 
 
 class _Compiler:

@@ -68,7 +68,7 @@ class Firing:
 class Run:
     """Everything one assessment produced: the facts known at the end and the firings."""
 
-    __slots__ = ("answers", "facts", "firings", "producers", "_because")
+    __slots__ = ("answers", "facts", "firings", "producers", "_because", "_upstream", "_by_type")
 
     def __init__(self, answers: list[dict], facts: dict[tuple, dict], firings: list[Firing],
                  producers: dict[tuple, list[int]]):
@@ -77,9 +77,16 @@ class Run:
         self.firings = firings
         self.producers = producers  # fact key -> indexes of the firings that concluded it
         self._because: dict[tuple, list[str]] = {}
+        self._upstream: Optional[list[int]] = None
+        self._by_type: Optional[dict[str, list[dict]]] = None
 
     def of_type(self, fact_type: str) -> list[dict]:
-        return [f for f in self.facts.values() if f["t"] == fact_type]
+        by_type = self._by_type
+        if by_type is None:
+            by_type = self._by_type = {}
+            for f in self.facts.values():
+                by_type.setdefault(f["t"], []).append(f)
+        return list(by_type.get(fact_type, ()))
 
     def because(self, fact: dict) -> list[str]:
         """The rules behind ``fact``, back to the answers, in firing order."""
@@ -90,20 +97,41 @@ class Run:
         return list(cached)
 
     def _trace_back(self, key: tuple) -> list[str]:
-        seen: set[int] = set()
-        stack = list(self.producers.get(key, ()))
-        while stack:
-            i = stack.pop()
-            if i in seen:
-                continue
-            seen.add(i)
-            for source in self.firings[i].sources:
-                stack.extend(self.producers.get(source, ()))
+        up = self._upstream
+        if up is None:
+            up = self._upstream = self._closures()
+        mask = 0
+        for i in self.producers.get(key, ()):
+            mask |= up[i]
         rules: list[str] = []
-        for i in sorted(seen):
-            if self.firings[i].rule not in rules:
-                rules.append(self.firings[i].rule)
+        firings = self.firings
+        while mask:  # the firings behind it, in firing order
+            low = mask & -mask
+            rule = firings[low.bit_length() - 1].rule
+            if rule not in rules:
+                rules.append(rule)
+            mask ^= low
         return rules
+
+    def _closures(self) -> list[int]:
+        """For each firing, the firings behind it (itself, the producers of the facts it
+        matched, theirs, and so on) as a bit mask, computed for all firings at once: a
+        producer usually fired earlier, so one pass in firing order nearly settles it, and
+        passes repeat until nothing changes (a fact concluded again later also counts)."""
+        producers = self.producers
+        inputs = [[p for source in f.sources for p in producers.get(source, ())] for f in self.firings]
+        up = [1 << i for i in range(len(self.firings))]
+        changed = True
+        while changed:
+            changed = False
+            for i, before in enumerate(inputs):
+                mask = up[i]
+                for p in before:
+                    mask |= up[p]
+                if mask != up[i]:
+                    up[i] = mask
+                    changed = True
+        return up
 
 
 _PRIVATE = ("sid", "id")  # what the engine adds to a fact when asserting it
@@ -111,13 +139,13 @@ _PRIVATE = ("sid", "id")  # what the engine adds to a fact when asserting it
 
 def fact_key(fact: dict) -> tuple:
     """A fact's identity: all its attributes but what the engine adds."""
-    return tuple(sorted(
-        (k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k not in _PRIVATE
-    ))
+    items = [(k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k != "sid" and k != "id"]
+    items.sort()
+    return tuple(items)
 
 
 class _Session:
-    __slots__ = ("sid", "known", "firings", "producers", "key_of")
+    __slots__ = ("sid", "known", "firings", "producers", "key_of", "types")
 
     def __init__(self, sid: str):
         self.sid = sid
@@ -125,16 +153,34 @@ class _Session:
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
+        self.types: set[str] = set()  # the types of the facts asserted
 
     def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> dict:
         """The fact as asserted: only the attributes some pattern tests (``wire``), the
         session id, and an id unique in the session, by which a firing finds the whole fact
         and its key again."""
         self.key_of.append(key)
+        self.types.add(fact["t"])
         out = {a: fact[a] for a in wire if a in fact}
         out["sid"] = self.sid
         out["id"] = len(self.key_of) - 1
         return out
+
+
+def _needs(book: RuleBook, index: int) -> Optional[list[frozenset]]:
+    """For the layer at ``index``: for each of its rules, the fact types it matches that no rule
+    of this layer or a later one concludes. When no fact of one of those types was asserted
+    by the time the layer opens, none ever will be, and the rule cannot fire; when that holds
+    for every rule of the layer, its gate is not asserted (the trace is the same, the engine
+    is spared the work). None: some rule may always fire (the gate is always asserted)."""
+    later = {c.fact for layer in book.layers[index:] for r in layer.rules for c in r.then}
+    needs = []
+    for rule in book.layers[index].rules:
+        need = frozenset(p.fact for p in rule.when) - later
+        if not need:
+            return None
+        needs.append(need)
+    return needs
 
 
 def _quiet_host_class():
@@ -172,9 +218,9 @@ class Engine:
             self._host.set_rulesets({RULESET: book.durable_definition(lambda rule: _never_called)})
         self._c = durable_rules_engine
         self._handle = self._host.get_ruleset(RULESET)._handle
-        # the gate facts, as JSON, with a place for the session id
-        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name, "sid": "\0"}).split('"\\u0000"'))
-                       for layer in book.layers]
+        # the gate facts, as JSON, with a place for the session id, and what each layer needs
+        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name, "sid": "\0"}).split('"\\u0000"'),
+                        _needs(book, i)) for i, layer in enumerate(book.layers)]
 
     # -- facts -------------------------------------------------------------------------------
     def _enrich(self, fact: dict) -> dict:
@@ -195,7 +241,7 @@ class Engine:
             if len(self._enriched) < 10_000:
                 self._enriched[cache_key] = extra
         for attr, value in extra.items():
-            fact.setdefault(attr, list(value) if isinstance(value, list) else value)
+            fact.setdefault(attr, value)
         return fact
 
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
@@ -260,7 +306,9 @@ class Engine:
                     started = True  # from here on the engine may hold the session: delete it
                     self._settle(session, c.assert_facts(handle, text), "the answers")
                 sid_json = _dumps(sid)
-                for name, (head, tail) in self._gates:
+                for name, (head, tail), needs in self._gates:
+                    if needs is not None and not any(need <= session.types for need in needs):
+                        continue  # no rule of this layer can ever fire in this session
                     text = head + sid_json + tail
                     started = True
                     self._settle(session, c.assert_fact(handle, text), f"layer {name}")

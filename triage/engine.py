@@ -134,7 +134,6 @@ class Run:
         return up
 
 
-_PRIVATE = ("sid", "id")  # what the engine adds to a fact when asserting it
 
 
 def fact_key(fact: dict) -> tuple:

@@ -54,13 +54,28 @@ def to_case(data: Union[Case, dict]) -> Case:
         raise CaseError(describe(exc)) from None
 
 
+def _built(model, **values):
+    """A model instance from values that are valid by construction (they come from the
+    knowledge base and the rules, both checked at load): what ``model_construct`` does,
+    without its per-field bookkeeping. Every field is given, so every field counts as set."""
+    obj = model.__new__(model)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+_set = object.__setattr__
+
+
 def _codes(codes) -> list[Code]:
     """The codes of a type, cause or look-alike; ``display`` is the code's own title."""
     out = []
     for key, (system, _name) in SYSTEMS.items():
         value = getattr(codes, key, None)
         if value:
-            out.append(Code(system=system, code=value, display=getattr(KB.code_titles, key)[value]))
+            out.append(_built(Code, system=system, code=value, display=getattr(KB.code_titles, key)[value]))
     return out
 
 
@@ -69,7 +84,12 @@ def assess(data: Union[Case, dict]) -> Assessment:
     case = to_case(data)
     eng = engine_mod.default()
     run = eng.run(case_facts(case))
-    book = eng.book
+    return _assessment(case, run, eng.book)
+
+
+def _assessment(case: Case, run, book) -> Assessment:
+    """The assessment, built once from the engine's run: every value in it comes from the
+    knowledge base or the rules, so no part is validated again."""
     types, causes, mimics = KB.by_id("types"), KB.by_id("causes"), KB.by_id("mimics")
     support_rank = {s.id: s.rank for s in KB.support}
 
@@ -78,9 +98,11 @@ def assess(data: Union[Case, dict]) -> Assessment:
     for fact in run.of_type("candidate"):
         t = types[fact["v"]]
         level = support.get(t.id)
-        because = run.because(fact) + ([r for r in run.because(level) if r not in run.because(fact)] if level else [])
-        candidates.append(Candidate(
-            type=t.id, label=t.label, support=level["v"] if level else "possible",
+        because = run.because(fact)
+        if level:
+            because += [r for r in run.because(level) if r not in because]
+        candidates.append(_built(
+            Candidate, type=t.id, label=t.label, support=level["v"] if level else "possible",
             because=because, description=t.description, codes=_codes(t.codes),
         ))
     # KNOWLEDGE: hemidystonia first, myoclonus-dystonia before the distribution type; the
@@ -91,8 +113,8 @@ def assess(data: Union[Case, dict]) -> Assessment:
         out = []
         for fact in run.of_type(fact_type):
             item = table[fact["v"]]
-            out.append(Finding(id=item.id, label=item.label, description=item.description,
-                               because=run.because(fact), codes=_codes(item.codes)))
+            out.append(_built(Finding, id=item.id, label=item.label, description=item.description,
+                              because=run.because(fact), codes=_codes(item.codes)))
         order = list(table)
         return sorted(out, key=lambda f: order.index(f.id))
 
@@ -100,9 +122,22 @@ def assess(data: Union[Case, dict]) -> Assessment:
     level_fact = run.of_type("care_level")[0]
     level = KB.by_id("care_levels")[level_fact["v"]]
     flags = KB.by_id("red_flags")
-    step_order = list(KB.by_id("next_steps"))
+    next_steps = KB.by_id("next_steps")
+    step_order = list(next_steps)
     steps = sorted(run.of_type("next_step"), key=lambda f: step_order.index(f["v"]))
-    return Assessment(
+    rules: dict[str, tuple[str, str]] = {}  # rule id -> (explain, source), looked up once per rule
+    trace = []
+    for f in run.firings:
+        about = rules.get(f.rule)
+        if about is None:
+            rule = book.rule(f.rule)
+            about = rules[f.rule] = (rule.explain, rule.source)
+        # the trace is built from the engine's own records: no need to validate it again
+        trace.append(_built(TraceEntry, rule=f.rule, layer=f.layer, explain=about[0], source=about[1],
+                            matched=f.matched, concluded=f.concluded))
+    return _built(
+        Assessment,
+        version=1,
         care_level=level.id,
         care_label=level.label,
         care_action=kbase.worded(level.action, case.respondent),
@@ -110,16 +145,12 @@ def assess(data: Union[Case, dict]) -> Assessment:
         candidates=candidates,
         causes=findings("cause", causes),
         mimics=findings("mimic", mimics),
-        red_flags=[RedFlagFinding(id=f.id, label=f.label, care_level=f.care_level)
+        red_flags=[_built(RedFlagFinding, id=f.id, label=f.label, care_level=f.care_level)
                    for f in flags.values() if f.id in case.red_flags],
-        next_steps=[NextStep(id=f["v"], text=kbase.worded(KB.by_id("next_steps")[f["v"]].text, case.respondent),
-                             because=run.because(f))
+        next_steps=[_built(NextStep, id=f["v"], text=kbase.worded(next_steps[f["v"]].text, case.respondent),
+                           because=run.because(f))
                     for f in steps],
         regions=[r for r in KB.by_id("regions") if r in involved],
         disclaimer=KB.text.disclaimer,
-        # the trace is built from the engine's own records: no need to validate it again
-        trace=[TraceEntry.model_construct(rule=f.rule, layer=f.layer, explain=book.rule(f.rule).explain,
-                                          source=book.rule(f.rule).source, matched=f.matched,
-                                          concluded=f.concluded)
-               for f in run.firings],
+        trace=trace,
     )

@@ -14,7 +14,8 @@ from typing import Optional, Sequence
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # Reading case input is the library's (the web page reads the same way); named here too for the commands.
-from triage.inputs import MAX_INPUT_BYTES, MAX_PROBLEMS, InputProblem, parse_cases, parse_inputs, read_input  # noqa: E402,F401
+from triage.inputs import (  # noqa: E402,F401
+    MAX_INPUT_BYTES, MAX_PROBLEMS, InputProblem, input_from, parse_cases, parse_inputs, read_input)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,12 +6,18 @@ It guards every sharp edge of durable_rules 2.0.28 (see docs/engine.md):
   runs an action behind our back (the cause of segfaults under concurrency);
 * one process-wide lock around every session, so one session is live at a time (far below the
   1024-session limit that corrupts the engine), each with a fresh id, deleted in ``finally``;
-* an exception raised inside an action is swallowed by durable_rules; the action wrapper
-  keeps it and the adapter raises :class:`~triage.errors.EngineError` to the caller;
+* an exception raised inside an action would be swallowed by durable_rules' Python layer; the
+  adapter runs the actions itself and raises :class:`~triage.errors.EngineError` naming the rule;
 * only facts that some rule can match are asserted (durable_rules rejects the others); a
   conclusion no rule reads is recorded as a result instead of asserted;
 * a fact is asserted at most once per session (durable_rules rejects duplicates);
 * one Host per process, built on first use: importing this module twice registers nothing twice.
+
+The Host registers the ruleset (and compiles it in the C core); the adapter then drives the
+ruleset through durable_rules' C binding directly, the way ``durable.engine.Ruleset`` does but
+without its per-action costs: no dump of the whole session state after every action
+(``_flush_actions`` → ``update_state``), no ``Closure`` with its datetime clock, one JSON parse
+per firing and one ``assert_facts`` per firing for everything it concludes.
 
 Every firing is recorded: the rule, the facts it matched, and what it concluded.
 """
@@ -19,9 +25,9 @@ Every firing is recorded: the rule, the facts it matched, and what it concluded.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from triage.errors import EngineError
@@ -29,31 +35,58 @@ from triage.rulebook import GATE, Rule, RuleBook
 
 RULESET = "dystonia_triage"
 
+# durable_rules' result codes for an assert (durable/engine.py, Ruleset._handle_result)
+_NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 
-@dataclass
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
+
+
 class Firing:
     """One rule firing: which rule, on which facts, concluding what."""
 
-    rule: str
-    layer: str
-    matched: dict[str, dict]
-    concluded: list[dict]  # everything it concluded, in the rule's order
-    already_known: list[dict] = field(default_factory=list)  # those another firing concluded first
-    sources: list[tuple] = field(default_factory=list, repr=False)  # keys of the matched facts
+    __slots__ = ("rule", "layer", "matched", "concluded", "already_known", "sources")
+
+    def __init__(self, rule: str, layer: str, matched: dict[str, dict], concluded: list[dict],
+                 already_known: Optional[list[dict]] = None, sources: Optional[list[tuple]] = None):
+        self.rule = rule
+        self.layer = layer
+        self.matched = matched
+        self.concluded = concluded  # everything it concluded, in the rule's order
+        self.already_known = already_known if already_known is not None else []  # concluded first by another firing
+        self.sources = sources if sources is not None else []  # keys of the matched facts
+
+    def __repr__(self) -> str:
+        return f"Firing(rule={self.rule!r}, matched={self.matched!r}, concluded={self.concluded!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Firing):
+            return NotImplemented
+        return all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
 
 
-@dataclass
 class Run:
     """Everything one assessment produced: the facts known at the end and the firings."""
 
-    answers: list[dict]
-    facts: dict[tuple, dict]  # key -> fact (answers and conclusions, without the session id)
-    firings: list[Firing]
-    producers: dict[tuple, list[int]]  # fact key -> indexes of the firings that concluded it
-    _because: dict[tuple, list[str]] = field(default_factory=dict, repr=False)
+    __slots__ = ("answers", "facts", "firings", "producers", "_because", "_upstream", "_by_type")
+
+    def __init__(self, answers: list[dict], facts: dict[tuple, dict], firings: list[Firing],
+                 producers: dict[tuple, list[int]]):
+        self.answers = answers
+        self.facts = facts  # key -> fact (answers and conclusions, without the session id)
+        self.firings = firings
+        self.producers = producers  # fact key -> indexes of the firings that concluded it
+        self._because: dict[tuple, list[str]] = {}
+        self._upstream: Optional[list[int]] = None
+        self._by_type: Optional[dict[str, list[dict]]] = None
 
     def of_type(self, fact_type: str) -> list[dict]:
-        return [f for f in self.facts.values() if f["t"] == fact_type]
+        by_type = self._by_type
+        if by_type is None:
+            by_type = self._by_type = {}
+            for f in self.facts.values():
+                by_type.setdefault(f["t"], []).append(f)
+        return list(by_type.get(fact_type, ()))
 
     def because(self, fact: dict) -> list[str]:
         """The rules behind ``fact``, back to the answers, in firing order."""
@@ -64,48 +97,89 @@ class Run:
         return list(cached)
 
     def _trace_back(self, key: tuple) -> list[str]:
-        seen: set[int] = set()
-        stack = list(self.producers.get(key, ()))
-        while stack:
-            i = stack.pop()
-            if i in seen:
-                continue
-            seen.add(i)
-            for source in self.firings[i].sources:
-                stack.extend(self.producers.get(source, ()))
+        up = self._upstream
+        if up is None:
+            up = self._upstream = self._closures()
+        mask = 0
+        for i in self.producers.get(key, ()):
+            mask |= up[i]
         rules: list[str] = []
-        for i in sorted(seen):
-            if self.firings[i].rule not in rules:
-                rules.append(self.firings[i].rule)
+        firings = self.firings
+        while mask:  # the firings behind it, in firing order
+            low = mask & -mask
+            rule = firings[low.bit_length() - 1].rule
+            if rule not in rules:
+                rules.append(rule)
+            mask ^= low
         return rules
 
+    def _closures(self) -> list[int]:
+        """For each firing, the firings behind it (itself, the producers of the facts it
+        matched, theirs, and so on) as a bit mask, computed for all firings at once: a
+        producer usually fired earlier, so one pass in firing order nearly settles it, and
+        passes repeat until nothing changes (a fact concluded again later also counts)."""
+        producers = self.producers
+        inputs = [[p for source in f.sources for p in producers.get(source, ())] for f in self.firings]
+        up = [1 << i for i in range(len(self.firings))]
+        changed = True
+        while changed:
+            changed = False
+            for i, before in enumerate(inputs):
+                mask = up[i]
+                for p in before:
+                    mask |= up[p]
+                if mask != up[i]:
+                    up[i] = mask
+                    changed = True
+        return up
 
-_PRIVATE = ("sid", "id")  # what the engine adds to a fact when asserting it
+
 
 
 def fact_key(fact: dict) -> tuple:
     """A fact's identity: all its attributes but what the engine adds."""
-    return tuple(sorted(
-        (k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k not in _PRIVATE
-    ))
+    items = [(k, tuple(v) if isinstance(v, list) else v) for k, v in fact.items() if k != "sid" and k != "id"]
+    items.sort()
+    return tuple(items)
 
 
 class _Session:
+    __slots__ = ("sid", "known", "firings", "producers", "key_of", "types")
+
     def __init__(self, sid: str):
         self.sid = sid
         self.known: dict[tuple, dict] = {}
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
-        self.error: Optional[BaseException] = None
-        self.error_rule: Optional[str] = None
-        self.key_of: dict[int, tuple] = {}  # the id each asserted fact carries -> its key
+        self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
+        self.types: set[str] = set()  # the types of the facts asserted
 
-    def stamp(self, fact: dict, key: tuple) -> dict:
-        """The fact as asserted: with the session id and an id unique in the session (so a
-        matched fact's key never has to be computed again)."""
-        fid = len(self.key_of) + 1
-        self.key_of[fid] = key
-        return dict(fact, sid=self.sid, id=fid)
+    def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> dict:
+        """The fact as asserted: only the attributes some pattern tests (``wire``), the
+        session id, and an id unique in the session, by which a firing finds the whole fact
+        and its key again."""
+        self.key_of.append(key)
+        self.types.add(fact["t"])
+        out = {a: fact[a] for a in wire if a in fact}
+        out["sid"] = self.sid
+        out["id"] = len(self.key_of) - 1
+        return out
+
+
+def _needs(book: RuleBook, index: int) -> Optional[list[frozenset]]:
+    """For the layer at ``index``: for each of its rules, the fact types it matches that no rule
+    of this layer or a later one concludes. When no fact of one of those types was asserted
+    by the time the layer opens, none ever will be, and the rule cannot fire; when that holds
+    for every rule of the layer, its gate is not asserted (the trace is the same, the engine
+    is spared the work). None: some rule may always fire (the gate is always asserted)."""
+    later = {c.fact for layer in book.layers[index:] for r in layer.rules for c in r.then}
+    needs = []
+    for rule in book.layers[index].rules:
+        need = frozenset(p.fact for p in rule.when) - later
+        if not need:
+            return None
+        needs.append(need)
+    return needs
 
 
 def _quiet_host_class():
@@ -120,29 +194,53 @@ def _quiet_host_class():
     return QuietHost
 
 
+def _never_called(c) -> None:  # pragma: no cover - the adapter runs the actions itself
+    raise EngineError("durable_rules ran an action behind the adapter's back")
+
+
 class Engine:
     """Runs a :class:`RuleBook` in durable_rules, one session per assessment."""
 
     def __init__(self, book: RuleBook):
+        import durable_rules_engine
+
         self.book = book
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._sessions: dict[str, _Session] = {}
+        self._rules = {r.id: r for r in book.rules}
+        self._wire = book.tested_attributes()  # fact type -> the attributes durable_rules needs
+        self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
-            self._host.set_rulesets({RULESET: book.durable_definition(self._action)})
+            self._host.set_rulesets({RULESET: book.durable_definition(lambda rule: _never_called)})
+        self._c = durable_rules_engine
+        self._handle = self._host.get_ruleset(RULESET)._handle
+        # the gate facts, as JSON, with a place for the session id, and what each layer needs
+        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name, "sid": "\0"}).split('"\\u0000"'),
+                        _needs(book, i)) for i, layer in enumerate(book.layers)]
 
     # -- facts -------------------------------------------------------------------------------
     def _enrich(self, fact: dict) -> dict:
         """Attach the knowledge attributes a fact type declares (rules/facts.yaml)."""
-        spec = self.book.facts[fact["t"]]
-        if spec.knowledge and "v" in fact:
-            known = self.book.kb.attributes(spec.knowledge.table, fact["v"])
-            for attr in spec.knowledge.attributes:
-                value = known.get(attr)
-                if value is not None and value != []:
-                    fact.setdefault(attr, value)
+        if "v" not in fact:
+            return fact
+        cache_key = (fact["t"], fact["v"])
+        extra = self._enriched.get(cache_key)
+        if extra is None:
+            extra = {}
+            spec = self.book.facts[fact["t"]]
+            if spec.knowledge:
+                known = self.book.kb.attributes(spec.knowledge.table, fact["v"])
+                for attr in spec.knowledge.attributes:
+                    value = known.get(attr)
+                    if value is not None and value != []:
+                        extra[attr] = value
+            if len(self._enriched) < 10_000:
+                self._enriched[cache_key] = extra
+        for attr, value in extra.items():
+            fact.setdefault(attr, value)
         return fact
 
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
@@ -155,43 +253,42 @@ class Engine:
                 out.setdefault(fact_key(fact), fact)
         return [out[k] for k in sorted(out, key=repr)]
 
-    # -- actions -----------------------------------------------------------------------------
-    def _action(self, rule: Rule):
-        def act(c) -> None:
-            session = self._sessions[c.s.sid]
-            try:
-                matched, sources = {}, []
-                for alias, fact in c._m.items():
-                    if alias != "layer":
-                        # every asserted fact carries a session-unique id: its key is known
-                        sources.append(session.key_of[fact["id"]])
-                        matched[alias] = {k: v for k, v in fact.items() if k not in _PRIVATE}
-                firing = Firing(rule.id, rule.layer, matched, [], sources=sources)
-                session.firings.append(firing)
-                index = len(session.firings) - 1
-                for fact in rule.conclude(matched):
-                    fact = self._enrich(fact)
-                    key = fact_key(fact)
-                    session.producers.setdefault(key, []).append(index)
-                    firing.concluded.append(fact)
-                    if key in session.known:
-                        firing.already_known.append(fact)
-                        continue
-                    session.known[key] = fact
-                    if self.book.consumes(fact, key):
-                        c.assert_fact(session.stamp(fact, key))
-            except BaseException as exc:  # durable_rules would swallow it: keep it for the caller
-                if session.error is None:
-                    session.error, session.error_rule = exc, rule.id
-                raise
-
-        act.__name__ = rule.id
-        return act
+    # -- one firing ----------------------------------------------------------------------------
+    def _fire(self, session: _Session, rule: Rule, message: dict) -> list[dict]:
+        """Record one firing of ``rule`` on the matched facts of ``message`` (alias -> fact, as
+        durable_rules sends it) and return the new facts to assert."""
+        matched, sources = {}, []
+        key_of, known = session.key_of, session.known
+        for alias, fact in message.items():
+            if alias != "layer":
+                # every asserted fact carries a session-unique id: its key and the whole fact are known
+                key = key_of[fact["id"]]
+                sources.append(key)
+                matched[alias] = known[key]
+        concluded: list[dict] = []
+        firing = Firing(rule.id, rule.layer, matched, concluded, [], sources)
+        index = len(session.firings)
+        session.firings.append(firing)
+        new: list[dict] = []
+        producers, consumes, wire = session.producers, self.book.consumes, self._wire
+        for fact in rule.conclude(matched):
+            fact = self._enrich(fact)
+            key = fact_key(fact)
+            producers.setdefault(key, []).append(index)
+            concluded.append(fact)
+            if key in known:
+                firing.already_known.append(fact)
+                continue
+            known[key] = fact
+            if consumes(fact, key):
+                new.append(session.stamp(fact, key, wire[fact["t"]]))
+        return new
 
     # -- running -----------------------------------------------------------------------------
     def run(self, answers: Iterable[dict]) -> Run:
         """Assert the answers, open each layer in turn, and return what was concluded."""
         facts = self.answer_facts(answers)
+        c, handle = self._c, self._handle
         with self._lock:
             sid = str(next(self._sids))
             session = _Session(sid)
@@ -202,27 +299,52 @@ class Engine:
                 for fact in facts:
                     key = fact_key(fact)
                     session.known[key] = fact
-                    batch.append(session.stamp(fact, key))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    if batch:
-                        started = True
-                        self._check(session, self._host.assert_facts(RULESET, batch))
-                    for layer in self.book.layers:
-                        started = True
-                        gate = {"sid": sid, "t": GATE, "v": layer.name}
-                        self._check(session, self._host.assert_fact(RULESET, gate))
+                    batch.append(session.stamp(fact, key, self._wire[fact["t"]]))
+                if batch:
+                    text = _dumps(batch)
+                    started = True  # from here on the engine may hold the session: delete it
+                    self._settle(session, c.assert_facts(handle, text), "the answers")
+                sid_json = _dumps(sid)
+                for name, (head, tail), needs in self._gates:
+                    if needs is not None and not any(need <= session.types for need in needs):
+                        continue  # no rule of this layer can ever fire in this session
+                    text = head + sid_json + tail
+                    started = True
+                    self._settle(session, c.assert_fact(handle, text), f"layer {name}")
             finally:
                 del self._sessions[sid]
                 if started:
-                    self._host.delete_state(RULESET, sid)
+                    c.delete_state(handle, sid)
         return Run(facts, session.known, session.firings, session.producers)
 
-    def _check(self, session: _Session, state: Any) -> None:
-        if session.error is not None:
-            raise EngineError(f"rule {session.error_rule} failed: {session.error!r}") from session.error
-        if isinstance(state, dict) and state.get("exception"):
-            raise EngineError(f"the rules engine reported: {state['exception']}")
+    def _settle(self, session: _Session, result: Any, what: str) -> None:
+        """Run every action the engine has for this session, one at a time, until none is left."""
+        self._check(result, what)
+        if result[0] == _QUEUED:
+            return
+        c, handle, state = self._c, self._handle, result[1]
+        pending = c.start_action_for_state(handle, state)
+        message = pending[1] if pending else None
+        while message:
+            (rule_id, matched), = _loads(message).items()
+            rule = self._rules[rule_id]
+            try:
+                new = self._fire(session, rule, matched)
+                if new:
+                    self._check(c.assert_facts(handle, _dumps(new)), f"what rule {rule_id} concluded")
+            except BaseException as exc:
+                c.abandon_action(handle, state)
+                if isinstance(exc, EngineError):
+                    raise
+                raise EngineError(f"rule {rule_id} failed: {exc!r}") from exc
+            message = c.complete_and_start_action(handle, state)
+
+    @staticmethod
+    def _check(result: Any, what: str) -> None:
+        if result[0] == _NOT_HANDLED:
+            raise EngineError(f"the rules engine matched no rule to {what}")
+        if result[0] == _OBSERVED:
+            raise EngineError(f"the rules engine already held {what}")
 
 
 _engine: Optional[Engine] = None

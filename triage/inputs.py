@@ -52,7 +52,6 @@ def parse_cases(text: str, name: str = "input"):
 def parse_inputs(text: str, name: str = "input"):
     """Like :func:`parse_cases`, with what a questionnaire response says was asked:
     ``([(case, asked or None), ...], is_batch)``."""
-    from triage.assessment import to_case
     from triage.errors import CaseError
 
     if not text.strip():
@@ -77,14 +76,8 @@ def parse_inputs(text: str, name: str = "input"):
     inputs, problems = [], []
     for i, item in enumerate(items):
         where = f"case[{i}]: " if batch else ""
-        if not isinstance(item, dict):
-            problems.append(f"{where}expected a JSON object with the case fields, got {type(item).__name__}")
-            continue
         try:
-            if "resourceType" in item:
-                inputs.append(_from_fhir(item, f"{name}{f' case[{i}]' if batch else ''}"))
-            else:
-                inputs.append((to_case(item), None))
+            inputs.append(input_from(item, f"{name}{f' case[{i}]' if batch else ''}"))
         except CaseError as exc:
             problems += [where + line for line in str(exc).splitlines()]
     if problems:
@@ -93,6 +86,19 @@ def parse_inputs(text: str, name: str = "input"):
             problems = problems[:MAX_PROBLEMS] + [f"... and {more:,} more problem{'s' if more > 1 else ''}"]
         raise InputProblem(f"{name}: invalid case\n  " + "\n  ".join(problems))
     return inputs, batch
+
+
+def input_from(item, name: str):
+    """One parsed JSON value as ``(case, asked or None)``; :class:`~triage.errors.CaseError`
+    names what is wrong."""
+    from triage.assessment import to_case
+    from triage.errors import CaseError
+
+    if not isinstance(item, dict):
+        raise CaseError(f"expected a JSON object with the case fields, got {type(item).__name__}")
+    if "resourceType" in item:
+        return _from_fhir(item, name)
+    return to_case(item), None
 
 
 def _from_fhir(doc: dict, name: str):

@@ -14,6 +14,20 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS = ("text", "json", "markdown", "html", "summary", "fhir")
 
 
+def _assessments():
+    from pydantic import TypeAdapter
+
+    from triage.models import Assessment
+
+    global _ASSESSMENTS
+    if _ASSESSMENTS is None:
+        _ASSESSMENTS = TypeAdapter(list[Assessment])
+    return _ASSESSMENTS
+
+
+_ASSESSMENTS = None
+
+
 def render(results: Sequence["Assessment"], cases: Sequence["Case"], fmt: str, batch: bool,
            asked: Optional[Sequence[Optional["Asked"]]] = None) -> str:
     """All results in one format; a batch gives an array (json), a Bundle (fhir), one page
@@ -23,8 +37,10 @@ def render(results: Sequence["Assessment"], cases: Sequence["Case"], fmt: str, b
 
     asked = list(asked) if asked is not None else [None] * len(results)
     if fmt == "json":
-        docs = [r.model_dump(mode="json") for r in results]
-        return json.dumps(docs if batch else docs[0], indent=2, ensure_ascii=False) + "\n"
+        # Pydantic's own serializer: the same bytes as json.dumps(indent=2) of model_dump
+        if not batch:
+            return results[0].model_dump_json(indent=2) + "\n"
+        return _assessments().dump_json(list(results), indent=2).decode() + "\n"
     if fmt == "fhir":
         from triage import fhir
 

@@ -22,8 +22,11 @@ def _support_words(level: str) -> str:
     return KB.text.support_label.get(level, level)
 
 
+@functools.lru_cache(maxsize=4096)
 def _wrap(text: str, indent: str = "", width: int = WIDTH, hang: int = 0) -> str:
-    """Fill ``text``; continuation lines are indented ``hang`` more (for list items)."""
+    """Fill ``text``; continuation lines are indented ``hang`` more (for list items). The words
+    come from the knowledge base, so the same few hundred paragraphs recur: each is filled
+    once per process (the cache is bounded)."""
     return textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent,
                          subsequent_indent=indent + " " * hang)
 

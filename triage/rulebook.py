@@ -260,6 +260,20 @@ class RuleBook:
                 self._consumed[key] = known  # type: ignore[index]
         return known
 
+    def tested_attributes(self) -> dict[str, tuple[str, ...]]:
+        """For each fact type, the attributes some pattern tests or compares with (always
+        ``t`` and ``v``): all that the rules engine needs of a fact to match it. The other
+        attributes (knowledge a conclusion copies, for example) stay with the adapter."""
+        out: dict[str, set[str]] = {name: {"t", "v"} for name in self.facts}
+        for rule in self.rules:
+            named = {p.alias: p.fact for p in rule.when}
+            for p in rule.when + rule.unless:
+                for test in p.tests:
+                    out[p.fact].add(test.attr)
+                    if isinstance(test.value, Ref) and test.value.alias in named:
+                        out[named[test.value.alias]].add(test.value.attr)
+        return {name: tuple(sorted(attrs)) for name, attrs in out.items()}
+
     def readers(self, fact: dict) -> list[Rule]:
         """The rules with a pattern that ``fact`` passes (used to explain why a question is asked)."""
         return [r for r in self.rules if any(p.accepts(fact) for p in r.when + r.unless)]
@@ -295,8 +309,20 @@ def _durable_pattern(p: Pattern) -> dict:
 
 
 def _durable_patterns(rule: Rule) -> list[dict]:
+    """The gate, then the ``when`` patterns in order, each ``unless`` pattern right after the
+    last ``when`` pattern it refers to. durable_rules never matches a fact twice in one
+    combination, so a negation placed after a pattern would not see the fact bound there; at
+    its earliest place a negation is tested against every fact, as ``unless`` says."""
     gate = {"layer": {"$and": [{"t": GATE}, {"v": rule.layer}]}}
-    return [gate] + [_durable_pattern(p) for p in rule.when + rule.unless]
+    position = {p.alias: i for i, p in enumerate(rule.when)}
+    after: dict[int, list[Pattern]] = {}
+    for n in rule.unless:
+        refs = [position[t.value.alias] for t in n.tests if isinstance(t.value, Ref) and t.value.alias in position]
+        after.setdefault(max(refs) if refs else len(rule.when) - 1, []).append(n)
+    out = [gate] + [_durable_pattern(n) for n in after.get(-1, [])]
+    for i, p in enumerate(rule.when):
+        out += [_durable_pattern(p)] + [_durable_pattern(n) for n in after.get(i, [])]
+    return out
 
 
 class _Compiler:

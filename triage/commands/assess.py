@@ -17,16 +17,22 @@ def add_parser(sub) -> None:
                     "make. Example: dystonia-triage assess examples/blepharospasm.json",
     )
     p.add_argument("path", help="the case file; - reads standard input")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text): text for the terminal; json, the assessment; "
+    p.add_argument("--format", choices=FORMATS + ("jsonl",), default="text", help="output format (default: text): text for the terminal; json, the assessment; "
                         "markdown or html, the report to bring to the appointment; summary, a "
-                        "compact block for a chart; fhir, the case as a FHIR QuestionnaireResponse")
+                        "compact block for a chart; fhir, the case as a FHIR QuestionnaireResponse; "
+                        "jsonl, a stream: JSON Lines (or a JSON array) in, one assessment per line out, "
+                        "in constant memory, a bad line giving an error line and exit code 2")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "jsonl":
+        from triage import stream
+
+        return stream.run(args.path)
     from triage import render
     from triage.assessment import assess
-    from triage.cli import parse_inputs
+    from triage.inputs import parse_inputs
 
     name = "stdin" if args.path == "-" else args.path
     inputs, batch = parse_inputs(read_input(args.path), name)

@@ -119,6 +119,10 @@ def _label(book: RuleBook, fact_type: str, value: Any) -> Optional[str]:
             return None
     item = items.get(value)
     label = getattr(item, "label", None) or getattr(item, "text", None)
+    if label is not None and not isinstance(label, str):
+        from triage.knowledge import worded
+
+        label = worded(label, None)
     return " ".join(label.split()) if label else None
 
 

@@ -13,6 +13,7 @@ from typing import Optional, Union
 from triage import engine as engine_mod
 from triage.assessment import assess, case_facts, to_case
 from triage.engine import Run, fact_key
+from triage.knowledge import worded
 from triage.models import KB, Case
 from triage.rulebook import RuleBook
 from triage.explanation.why_not import _WhyNot
@@ -93,7 +94,7 @@ def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
         for value in order[kind]:
             fact = facts[value]
             item = items[value]
-            label = getattr(item, "label", None) or getattr(item, "text", None) or value
+            label = getattr(item, "label", None) or worded(getattr(item, "text", None) or value, case.respondent)
             c = b.conclusion(kind, fact, " ".join(label.split()), support.get(value) if kind == "candidate" else None)
             if kind == "candidate" and value in support:
                 # the support level has its own chain: add the rules that set it

@@ -115,7 +115,8 @@ def test_one_questionnaire_per_respondent_words_each_question_for_them(audience)
     for q in KB.questions:
         assert links[q.id]["text"] == " ".join(q.ask.for_(audience).split())
     respondent = next(q for q in KB.questions if q.fills == "respondent")
-    assert links[respondent.id]["initial"][0]["valueCoding"]["code"] == audience
+    selected = [o["valueCoding"]["code"] for o in links[respondent.id]["answerOption"] if o.get("initialSelected")]
+    assert selected == [audience] and links[respondent.id]["readOnly"]
     # a response to it reads like one to the plain Questionnaire
     qr = fhir.response_from_answers({**ANSWER_SETS[2], "respondent": audience})
     qr["questionnaire"] = f"{doc['url']}|{doc['version']}"

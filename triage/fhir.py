@@ -348,8 +348,10 @@ def questionnaire(audience: Optional[str] = None) -> dict:
             if q.section != section.id:
                 continue
             item = question_item(q, audience)
-            if audience and q.fills == "respondent":
-                item["initial"] = [{"valueCoding": _coding_of(q, audience)}]
+            if audience and q.fills == "respondent":  # who is answering: known (que-11: no initial[x])
+                for option in item["answerOption"]:
+                    if option["valueCoding"]["code"] == audience:
+                        option["initialSelected"] = True
                 item["readOnly"] = True
             items.append(item)
             if q.fills == "red_flags":

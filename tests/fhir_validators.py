@@ -33,17 +33,48 @@ def need_schema() -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _schema_validator():
+def _definitions() -> dict:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    definitions = schema["definitions"]
+    # A resource inside another (contained, Bundle.entry.resource, Parameters.parameter.resource)
+    # is checked on its own against its own definition below: the schema's ResourceList is a
+    # oneOf over every resource type, which jsonschema evaluates branch by branch (half a minute
+    # for one contained Questionnaire), with the same result.
+    definitions["ResourceList"] = {"type": "object"}
+    return definitions
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(resource_type: str):
     from jsonschema import Draft6Validator
 
-    return Draft6Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return Draft6Validator({"$ref": f"#/definitions/{resource_type}", "definitions": _definitions()})
+
+
+def _resources(doc: dict, path: str = ""):
+    yield path or f"{doc.get('resourceType', '?')}.", doc
+    for i, res in enumerate(doc.get("contained") or []):
+        yield from _resources(res, f"{path}contained[{i}].")
+    for i, entry in enumerate(doc.get("entry") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            yield from _resources(entry["resource"], f"{path}entry[{i}].resource.")
+    for i, param in enumerate(doc.get("parameter") or []):
+        if isinstance(param, dict) and isinstance(param.get("resource"), dict):
+            yield from _resources(param["resource"], f"{path}parameter[{i}].resource.")
 
 
 def schema_problems(resource: dict) -> list[str]:
     """What the HL7 R4 JSON Schema finds wrong in ``resource`` (empty: valid)."""
     need_schema()
-    return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:300]}"
-            for e in _schema_validator().iter_errors(resource)]
+    problems = []
+    for where, doc in _resources(resource):
+        kind = doc.get("resourceType")
+        if kind not in _definitions() or "resourceType" not in _definitions()[kind].get("properties", {}):
+            problems.append(f"{where}: resourceType {kind!r} is not an R4 resource")
+            continue
+        problems += [f"{where}{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:300]}"
+                     for e in _validator(kind).iter_errors(doc)]
+    return problems
 
 
 def medplum_problems(resources: list[dict]) -> list[list[str]]:

@@ -52,6 +52,8 @@ REGIONS_ITEM = "case.regions"
 DISCLAIMER_ITEM = "intro.disclaimer"
 EMERGENCY_FIRST_ITEM = "intro.emergency"
 EMERGENCY_ITEM = "red_flags.emergency"  # + "." + care level id
+# the display items an adaptive form ($next-question) adds: the emergency now, and the result
+ADAPTIVE_DISPLAYS = ("adaptive.emergency", "adaptive.result")
 NONE_CODE = "none"
 STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 ASSESSABLE = ("in-progress", "completed", "amended", "stopped")
@@ -530,6 +532,7 @@ def find_items(doc: dict, name: str, known: Optional[set] = None) -> dict[str, t
     qrs-1) is refused naming the place; nothing is skipped, so no warning sign is lost."""
     containers = {f"section.{s.id}" for s in KB.sections} | {DISCLAIMER_ITEM, EMERGENCY_FIRST_ITEM}
     containers |= {i["linkId"] for i in emergency_items()} | {f"{q.id}.help" for q in KB.questions}
+    containers |= set(ADAPTIVE_DISPLAYS)
     containers |= known or set()
     found: dict[str, tuple[str, dict]] = {}
     stack: list[tuple[list, str]] = [(doc.get("item") or [], "item")]
@@ -598,9 +601,35 @@ def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional
         raise ResponseError(f"{name}: status: the response is marked {status!r}, so it is not assessed")
     canonical = doc.get("questionnaire")
     if canonical is not None:
-        check_canonical(canonical, name)
+        response_audience(doc, name)
     found = find_items(doc, name)
     return _answers_of_items(found, name) + (status,)
+
+
+def contained_questionnaire(doc: dict, name: str) -> Optional[dict]:
+    """The contained Questionnaire a response names (``questionnaire: "#id"``, as an SDC
+    adaptive response does), or ``None`` when it names a canonical URL."""
+    canonical = doc.get("questionnaire")
+    if not isinstance(canonical, str) or not canonical.startswith("#"):
+        return None
+    for res in doc.get("contained") or []:
+        if isinstance(res, dict) and res.get("resourceType") == "Questionnaire" and res.get("id") == canonical[1:]:
+            return res
+    raise ResponseError(f"{name}: questionnaire: {canonical!r} names a contained Questionnaire that is not there")
+
+
+def response_audience(doc: dict, name: str) -> Optional[str]:
+    """The respondent the Questionnaire a response answers is worded for (``None``: the plain
+    one); another Questionnaire or version is refused with the reason. A contained
+    (adaptive) Questionnaire must say which one it is derived from."""
+    contained = contained_questionnaire(doc, name)
+    if contained is None:
+        return check_canonical(doc.get("questionnaire"), name)
+    derived = contained.get("derivedFrom") or []
+    if len(derived) != 1:
+        raise ResponseError(f"{name}: contained Questionnaire {contained.get('id')!r}: derivedFrom: expected the "
+                            f"canonical of this tool's questionnaire ({questionnaire_url()}|{questionnaire_version()})")
+    return check_canonical(derived[0], name, "contained Questionnaire derivedFrom")
 
 
 def _answers_of_items(found: dict[str, tuple[str, dict]], name: str) -> tuple[dict, Optional[list[str]]]:

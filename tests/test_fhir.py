@@ -48,7 +48,7 @@ def test_questionnaire_validates_and_has_one_item_per_question(questionnaire):
     assert len(links) == len(set(links)), "linkIds are unique"
     questions = [i["linkId"] for i in items(questionnaire) if i["type"] not in ("group", "display")]
     assert questions == [q.id for q in KB.questions] + [fhir.REGIONS_ITEM]
-    assert questionnaire["url"] == fhir.questionnaire_url() and questionnaire["version"] == KB.about.version
+    assert questionnaire["url"] == fhir.questionnaire_url() and questionnaire["version"] == fhir.questionnaire_version()
 
 
 @pytest.mark.parametrize("q", KB.questions, ids=lambda q: q.id)
@@ -57,7 +57,7 @@ def test_each_question_item_carries_its_choices_conditions_and_help(questionnair
     assert item["text"] == " ".join(q.ask.for_(None).split())
     if q.kind == "number":
         assert item["type"] == "integer"
-        bounds = {e["url"].rsplit("/", 1)[1]: e["valueInteger"] for e in item["extension"]}
+        bounds = {e["url"].rsplit("/", 1)[1]: e["valueInteger"] for e in item["extension"] if "valueInteger" in e}
         assert bounds == {"minValue": q.min, "maxValue": q.max}
     else:
         assert item["type"] == "choice" and item["repeats"] == (q.kind == "several_of")
@@ -67,12 +67,14 @@ def test_each_question_item_carries_its_choices_conditions_and_help(questionnair
         for option, (_v, _c, ids) in zip(item["answerOption"], fhir._options(q)):
             coding = option["valueCoding"]
             assert coding["system"].startswith(KB.fhir.base + "/CodeSystem/") and coding["display"]
-            if q.kind != "yes_no" and ids == [coding["code"]]:
-                # a choice that sets one contract id is coded with that id, in the field's system
-                assert coding["system"] == fhir.code_system(q.fills)
+            if q.kind != "yes_no" and ids == [coding["code"]] and coding["system"] == fhir.code_system(q.fills):
+                # a choice coded in its field's system is that contract id, with that id's own words
+                assert coding["display"] == next(i.label for i in fhir.qmod._fields.items(KB, q.fills)
+                                                 if i.id == coding["code"])
             elif q.kind != "yes_no" and ids:
-                carried = [e["valueCoding"]["code"] for e in option["extension"]]
-                assert carried == ids
+                assert coding["system"] == fhir.code_system(f"question-{q.id}")
+                carried = [e["valueCoding"]["code"] for e in option.get("extension", []) if "valueCoding" in e]
+                assert carried == ([] if ids == [coding["code"]] else ids)
     enable = item.get("enableWhen", [])
     assert bool(enable) == bool(q.when)
     for e in enable:

@@ -43,11 +43,24 @@ from triage.models import KB, Asked, Case
 from triage.questionnaire.questions import NO, UNSURE, YES, Question
 
 HL7 = "http://hl7.org/fhir/StructureDefinition"
+SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition"
 ITEM_CONTROL = "http://hl7.org/fhir/questionnaire-item-control"
+OPTION_EXCLUSIVE = f"{HL7}/questionnaire-optionExclusive"
+UNIT = f"{HL7}/questionnaire-unit"
+TARGET_CONSTRAINT = f"{HL7}/targetConstraint"
 REGIONS_ITEM = "case.regions"
+DISCLAIMER_ITEM = "intro.disclaimer"
+EMERGENCY_FIRST_ITEM = "intro.emergency"
+EMERGENCY_ITEM = "red_flags.emergency"  # + "." + care level id
+# the display items an adaptive form ($next-question) adds: the emergency now, and the result
+ADAPTIVE_DISPLAYS = ("adaptive.emergency", "adaptive.result")
 NONE_CODE = "none"
 STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 ASSESSABLE = ("in-progress", "completed", "amended", "stopped")
+# A response is a few levels deep (section, question, answer, coding); anything far deeper is
+# refused before it is parsed further, so a hostile document cannot exhaust the stack.
+MAX_DEPTH = 32
+MAX_ITEMS = 2000
 
 QUESTIONS: dict[str, Question] = {q.id: q for q in KB.questions}
 
@@ -63,9 +76,25 @@ def _base() -> str:
     return KB.fhir.base
 
 
-def questionnaire_url() -> str:
-    """The canonical URL of the Questionnaire."""
-    return f"{_base()}/Questionnaire/{KB.fhir.questionnaire_id}"
+def questionnaire_version() -> str:
+    """The Questionnaire's business version (``fhir.yaml``); responses must name it or none."""
+    return KB.fhir.questionnaire_version
+
+
+def questionnaire_id(audience: Optional[str] = None) -> str:
+    return KB.fhir.questionnaire_id + (f"-{audience}" if audience else "")
+
+
+def questionnaire_url(audience: Optional[str] = None) -> str:
+    """The canonical URL of the Questionnaire (of the one worded for ``audience``)."""
+    return f"{_base()}/Questionnaire/{questionnaire_id(audience)}"
+
+
+def questionnaire_urls() -> dict[str, Optional[str]]:
+    """Every canonical URL of the family -> its audience (``None``: the plain one)."""
+    out: dict[str, Optional[str]] = {questionnaire_url(): None}
+    out.update({questionnaire_url(a): a for a in KB.fhir.audiences})
+    return out
 
 
 def code_system(name: str) -> str:
@@ -74,19 +103,31 @@ def code_system(name: str) -> str:
 
 
 ANSWER_SYSTEM = code_system("answer")
+QUESTION_SYSTEM = code_system("question")
 
 
 def _answer_coding(code: str, display: str) -> dict:
     return {"system": ANSWER_SYSTEM, "code": code, "display": display}
 
 
+def _shared(q: Question, choice) -> bool:
+    """Whether a choice is coded in its case field's code system: it sets one id of its own
+    name and shows that id's own words (so every code has one display)."""
+    if choice.ids != [choice.id]:
+        return False
+    return choice.label is None or choice.label == qmod.id_label(KB, q.fills, choice.id)
+
+
 def _choice_coding(q: Question, choice) -> dict:
-    if choice.ids == [choice.id]:
-        system = code_system(q.fills)
-    else:
-        system = code_system(f"question-{q.id}")
+    system = code_system(q.fills) if _shared(q, choice) else code_system(f"question-{q.id}")
     label = choice.label or qmod.id_label(KB, q.fills, choice.ids[0])
     return {"system": system, "code": choice.id, "display": label}
+
+
+def _none_coding(q: Question) -> dict:
+    if q.none == KB.fhir.none_display:
+        return _answer_coding(NONE_CODE, KB.fhir.none_display)
+    return {"system": code_system(f"question-{q.id}"), "code": NONE_CODE, "display": q.none}
 
 
 def _options(q: Question) -> list[tuple[str, dict, list[str]]]:
@@ -98,7 +139,7 @@ def _options(q: Question) -> list[tuple[str, dict, list[str]]]:
                 (UNSURE, _answer_coding(UNSURE, words.answer_unsure), [])]
     out = [(c.id, _choice_coding(q, c), c.ids) for c in q.choices]
     if q.kind == "several_of" and q.none:
-        out.append((NONE_CODE, _answer_coding(NONE_CODE, q.none), []))
+        out.append((NONE_CODE, _none_coding(q), []))
     return out
 
 
@@ -107,6 +148,52 @@ def _coding_of(q: Question, value: str) -> dict:
         if v == value:
             return coding
     raise KeyError(value)
+
+
+def question_coding(q: Question) -> dict:
+    """The code of a question itself (what an EHR maps to an Observation code)."""
+    return {"system": QUESTION_SYSTEM, "code": q.id, "display": q.short}
+
+
+def _item_control(code: str, display: str) -> dict:
+    return {"url": f"{HL7}/questionnaire-itemControl", "valueCodeableConcept": {
+        "coding": [{"system": ITEM_CONTROL, "code": code, "display": display}]}}
+
+
+def _key(*parts: str) -> str:
+    return "-".join(p.replace("_", "-").replace(".", "-") for p in parts)
+
+
+def _answers_of(link: str) -> str:
+    return f"%resource.repeat(item).where(linkId='{link}').answer"
+
+
+def constraints(q: Question) -> list[dict]:
+    """The constraints the tool enforces on ``q`` beyond the form's own rules, declared as
+    SDC ``targetConstraint`` extensions with FHIRPath (evaluated on the response)."""
+    out = []
+
+    def constraint(key: str, expression: str, human: str) -> dict:
+        return {"url": TARGET_CONSTRAINT, "extension": [
+            {"url": "key", "valueId": key},
+            {"url": "severity", "valueCode": "error"},
+            {"url": "expression", "valueExpression": {"language": "text/fhirpath", "expression": expression}},
+            {"url": "human", "valueString": human},
+            {"url": "location", "valueString": f"{_answers_of(q.id)}"},
+        ]}
+
+    if q.kind == "number" and q.max_from:
+        mine, other = f"{_answers_of(q.id)}.value", f"{_answers_of(q.max_from)}.value"
+        out.append(constraint(_key(q.id, "max-from", q.max_from),
+                              f"{mine}.empty() or {other}.empty() or {mine} <= {other}",
+                              KB.fhir.constraint_max_from.format(question=q.short,
+                                                                 other=QUESTIONS[q.max_from].short)))
+    if q.kind == "several_of" and q.none:
+        answers = _answers_of(q.id)
+        out.append(constraint(_key(q.id, "none-exclusive"),
+                              f"{answers}.where(value.code = '{NONE_CODE}').empty() or {answers}.count() = 1",
+                              KB.fhir.constraint_none.format(none=q.none, question=q.short)))
+    return out
 
 
 # --- the Questionnaire --------------------------------------------------------------------------
@@ -143,24 +230,53 @@ def _enable_when(q: Question) -> tuple[list[dict], Optional[str]]:
     return flat, (behavior if len(flat) > 1 or several else None)
 
 
-def _question_item(q: Question) -> dict:
-    item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(None).split())}
+def _is_required(q: Question) -> bool:
+    """The warning signs must be answered (a response that skips them could hide an emergency)."""
+    return q.fills == "red_flags"
+
+
+def question_item(q: Question, audience: Optional[str] = None, offered: Optional[list] = None) -> dict:
+    """The Questionnaire item of a question, worded for ``audience``; ``offered`` limits a
+    checklist's options to those choices (the adaptive form shows only those that matter)."""
+    item: dict[str, Any] = {"linkId": q.id, "code": [question_coding(q)],
+                            "text": " ".join(q.ask.for_(audience).split())}
+    extensions: list[dict] = []
     if q.kind == "number":
         item["type"] = "integer"
-        item["extension"] = [{"url": f"{HL7}/minValue", "valueInteger": q.min},
-                             {"url": f"{HL7}/maxValue", "valueInteger": q.max}]
+        extensions += [{"url": f"{HL7}/minValue", "valueInteger": q.min},
+                       {"url": f"{HL7}/maxValue", "valueInteger": q.max}]
+        if q.unit:
+            unit = KB.fhir.units[q.unit]
+            extensions.append({"url": UNIT, "valueCoding": {"system": unit.system, "code": unit.code,
+                                                            "display": unit.display}})
     else:
         item["type"] = "choice"
         item["repeats"] = q.kind == "several_of"
+        if q.kind == "several_of":
+            extensions.append(_item_control("check-box", "Check-box"))
+        else:
+            extensions.append(_item_control("radio-button", "Radio Button"))
+        keep = None if offered is None else {c.id for c in offered} | {NONE_CODE}
         options = []
         for value, coding, ids in _options(q):
+            if keep is not None and value not in keep:
+                continue
             option: dict[str, Any] = {"valueCoding": coding}
+            option_ext: list[dict[str, Any]] = []
             if q.kind != "yes_no" and ids != [value] and ids:
-                option["extension"] = [{"url": f"{_base()}/StructureDefinition/sets-case-ids",
-                                        "valueCoding": {"system": code_system(q.fills), "code": i}}
-                                       for i in ids]
+                option_ext += [{"url": f"{_base()}/StructureDefinition/sets-case-ids",
+                                "valueCoding": {"system": code_system(q.fills), "code": i}} for i in ids]
+            if value == NONE_CODE and q.kind == "several_of":
+                option_ext.append({"url": OPTION_EXCLUSIVE, "valueBoolean": True})
+            if option_ext:
+                option["extension"] = option_ext
             options.append(option)
         item["answerOption"] = options
+    extensions += constraints(q)
+    if extensions:
+        item["extension"] = extensions
+    if _is_required(q):
+        item["required"] = True
     enable, behavior = _enable_when(q)
     if enable:
         item["enableWhen"] = enable
@@ -169,10 +285,39 @@ def _question_item(q: Question) -> dict:
     if q.help:
         item["item"] = [{
             "linkId": f"{q.id}.help", "type": "display", "text": " ".join(q.help.split()),
-            "extension": [{"url": f"{HL7}/questionnaire-itemControl", "valueCodeableConcept": {
-                "coding": [{"system": ITEM_CONTROL, "code": "help", "display": "Help-Button"}]}}],
+            "extension": [_item_control("help", "Help-Button")],
         }]
     return item
+
+
+def emergency_items() -> list[dict]:
+    """One display item per emergency care level (care_levels.yaml ``emergency``), shown as
+    soon as a warning sign of that level is ticked (red_flags.yaml gives each sign's level):
+    what to do now, in words."""
+    q = next(x for x in KB.questions if x.fills == "red_flags")
+    out = []
+    for level in sorted(KB.care_levels, key=lambda c: -c.rank):
+        if not level.emergency:
+            continue
+        flags = [f.id for f in KB.red_flags if f.care_level == level.id]
+        if not flags:
+            continue
+        item: dict[str, Any] = {
+            "linkId": f"{EMERGENCY_ITEM}.{level.id}", "type": "display",
+            "text": f"{level.label}. {' '.join(level.action.split())}",
+            "enableWhen": [{"question": q.id, "operator": "=", "answerCoding": _coding_of(q, f)} for f in flags],
+        }
+        if len(flags) > 1:
+            item["enableBehavior"] = "any"
+        out.append(item)
+    return out
+
+
+def _intro_items() -> list[dict]:
+    return [
+        {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer.split())},
+        {"linkId": EMERGENCY_FIRST_ITEM, "type": "display", "text": " ".join(KB.text.emergency_first.split())},
+    ]
 
 
 def _regions_item() -> dict:
@@ -185,31 +330,61 @@ def _regions_item() -> dict:
     }
 
 
-def questionnaire() -> dict:
-    """The FHIR R4 Questionnaire of every question, validated; a JSON-ready dict."""
+def _audience_label(audience: str) -> str:
+    return next(c.label for c in KB.case.respondent if c.id == audience)
+
+
+def questionnaire(audience: Optional[str] = None) -> dict:
+    """The FHIR R4 Questionnaire of every question, validated; a JSON-ready dict.
+
+    ``audience`` (one of ``fhir.yaml`` ``audiences``): the Questionnaire worded for that
+    respondent, with "who is answering" filled in; ``None``: worded for whoever answers."""
     from fhir.resources.R4B.questionnaire import Questionnaire
 
+    if audience is not None and audience not in KB.fhir.audiences:
+        raise ValueError(f"audience {audience!r}; allowed: {', '.join(KB.fhir.audiences)}")
     groups = []
     for section in KB.sections:
-        items = [_question_item(q) for q in KB.questions if q.section == section.id]
+        items = []
+        for q in KB.questions:
+            if q.section != section.id:
+                continue
+            item = question_item(q, audience)
+            if audience and q.fills == "respondent":  # who is answering: known (que-11: no initial[x])
+                for option in item["answerOption"]:
+                    if option["valueCoding"]["code"] == audience:
+                        option["initialSelected"] = True
+                item["readOnly"] = True
+            items.append(item)
+            if q.fills == "red_flags":
+                items += emergency_items()
         if items:
             groups.append({"linkId": f"section.{section.id}", "type": "group", "text": section.title,
                            "item": items})
+    title = KB.interview.title + (f" ({_audience_label(audience)})" if audience else "")
     doc = {
         "resourceType": "Questionnaire",
-        "id": KB.fhir.questionnaire_id,
-        "url": questionnaire_url(),
-        "version": KB.about.version,
-        "name": KB.fhir.name,
-        "title": KB.interview.title,
+        "id": questionnaire_id(audience),
+        "url": questionnaire_url(audience),
+        "version": questionnaire_version(),
+        "name": KB.fhir.name + (audience.capitalize() if audience else ""),
+        "title": title,
         "status": KB.fhir.status,
         "subjectType": ["Patient"],
         "publisher": KB.fhir.publisher,
         "description": " ".join(KB.text.disclaimer.split()),
-        "item": groups + [_regions_item()],
+        "code": [{"system": QUESTION_SYSTEM, "code": KB.fhir.questionnaire_id, "display": KB.interview.title}],
+        "item": _intro_items() + groups + [_regions_item()],
     }
+    if audience:
+        doc["derivedFrom"] = [f"{questionnaire_url()}|{questionnaire_version()}"]
     Questionnaire.model_validate(doc)
     return doc
+
+
+def questionnaires() -> list[dict]:
+    """The plain Questionnaire and one per respondent."""
+    return [questionnaire()] + [questionnaire(a) for a in KB.fhir.audiences]
 
 
 # --- answers <-> QuestionnaireResponse ---------------------------------------------------------
@@ -246,7 +421,7 @@ def response_from_answers(answers: dict, *, status: str = "completed", regions: 
             for r in regions]})
     doc = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{questionnaire_url()}|{KB.about.version}",
+        "questionnaire": f"{questionnaire_url()}|{questionnaire_version()}",
         "status": status,
         "authored": authored or _now(),
         "item": groups,
@@ -311,16 +486,105 @@ def check_answers(answers: dict) -> None:
             raise ResponseError(f"{qid}: {value!r}: {exc}") from None
 
 
+def check_shape(doc: Any, name: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH` or with more than
+    :data:`MAX_ITEMS` items, before anything recursive reads it (no stack is exhausted)."""
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    items = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ResponseError(f"{name}: nested more than {MAX_DEPTH} levels deep; a QuestionnaireResponse of "
+                                "this questionnaire is a few levels deep (section, question, answer)")
+        if isinstance(node, dict):
+            if isinstance(node.get("item"), list):
+                items += len(node["item"])
+                if items > MAX_ITEMS:
+                    raise ResponseError(f"{name}: more than {MAX_ITEMS} items; this questionnaire has "
+                                        f"{len(QUESTIONS)} questions")
+            stack += [(v, depth + 1) for v in node.values()]
+        elif isinstance(node, list):
+            stack += [(v, depth + 1) for v in node]
+
+
+def check_canonical(canonical: Any, name: str, field: str = "questionnaire") -> Optional[str]:
+    """The audience of the Questionnaire a response names (``None``: the plain one); another
+    Questionnaire, or another version of this one, is refused with the reason."""
+    if not isinstance(canonical, str):
+        raise ResponseError(f"{name}: {field}: expected the canonical URL of this tool's questionnaire")
+    url, _, version = canonical.partition("|")
+    urls = questionnaire_urls()
+    if url not in urls:
+        raise ResponseError(f"{name}: {field}: {canonical!r} is not this tool's questionnaire "
+                            f"({questionnaire_url()})")
+    if version and version != questionnaire_version():
+        raise ResponseError(
+            f"{name}: {field}: the response is for version {version} of the questionnaire, and this tool "
+            f"reads version {questionnaire_version()}: its questions or answer codes differ, so its answers "
+            f"could be misread; answer the questionnaire again (version {questionnaire_version()})")
+    return urls[url]
+
+
+def find_items(doc: dict, name: str, known: Optional[set] = None) -> dict[str, tuple[str, dict]]:
+    """Every answered item of a response by linkId, wherever it sits: under a section or any
+    other group, under another item's answer (``answer.item``), at the top. A question that
+    appears twice, an unknown linkId, or an item with both ``item`` and ``answer`` (FHIR rule
+    qrs-1) is refused naming the place; nothing is skipped, so no warning sign is lost."""
+    containers = {f"section.{s.id}" for s in KB.sections} | {DISCLAIMER_ITEM, EMERGENCY_FIRST_ITEM}
+    containers |= {i["linkId"] for i in emergency_items()} | {f"{q.id}.help" for q in KB.questions}
+    containers |= set(ADAPTIVE_DISPLAYS)
+    containers |= known or set()
+    found: dict[str, tuple[str, dict]] = {}
+    stack: list[tuple[list, str]] = [(doc.get("item") or [], "item")]
+    while stack:
+        items, path = stack.pop(0)
+        siblings: dict[str, str] = {}
+        for i, item in enumerate(items):
+            where = f"{path}[{i}]"
+            if not isinstance(item, dict):
+                raise ResponseError(f"{name}: {where}: expected an item (a JSON object)")
+            link = item.get("linkId")
+            if not link or not isinstance(link, str):
+                raise ResponseError(f"{name}: {where}: linkId is missing")
+            if item.get("item") and item.get("answer"):
+                raise ResponseError(f"{name}: {where} ({link}): has both item and answer; FHIR rule qrs-1: "
+                                    "nested items go beneath the answer (answer.item) or the item, not both")
+            if link in siblings:
+                raise ResponseError(f"{name}: {where}: linkId {link!r} repeats at {siblings[link]}; FHIR rule "
+                                    "qrs-2: repeated answers are combined in the answer list of one item")
+            siblings[link] = where
+            if link in containers or (link not in QUESTIONS and link != REGIONS_ITEM and not item.get("answer")
+                                      and item.get("item")):
+                if item.get("answer"):
+                    raise ResponseError(f"{name}: {where} ({link}): a section or display item has no answer")
+                stack.append((item.get("item") or [], f"{where}.item"))
+                continue
+            if link != REGIONS_ITEM and link not in QUESTIONS:
+                raise ResponseError(f"{name}: {where}: linkId {link!r} is not a question of this "
+                                    f"questionnaire; questions: {', '.join(QUESTIONS)}")
+            if link in found:
+                raise ResponseError(f"{name}: {where}: question {link!r} is answered twice "
+                                    f"(also at {found[link][0]})")
+            found[link] = (where, item)
+            stack.append((item.get("item") or [], f"{where}.item"))
+            for j, ans in enumerate(item.get("answer") or []):
+                if isinstance(ans, dict) and ans.get("item"):
+                    stack.append((ans["item"], f"{where}.answer[{j}].item"))
+    return found
+
+
 def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional[list[str]], str]:
     """Read a QuestionnaireResponse: ``(answers, exact regions or None, status)``.
 
     The resource is validated with fhir.resources, then every item and code is checked against
     the questions; a problem raises :class:`ResponseError` naming the item and what is allowed.
+    Items are found by linkId wherever they sit (see :func:`find_items`).
     """
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     if not isinstance(doc, dict) or doc.get("resourceType") != "QuestionnaireResponse":
         raise ResponseError(f"{name}: not a FHIR QuestionnaireResponse")
+    check_shape(doc, name)
     try:
         QuestionnaireResponse.model_validate(doc)
     except ValidationError as exc:
@@ -336,31 +600,39 @@ def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional
     if status not in ASSESSABLE:
         raise ResponseError(f"{name}: status: the response is marked {status!r}, so it is not assessed")
     canonical = doc.get("questionnaire")
-    if canonical is not None and canonical.split("|")[0] != questionnaire_url():
-        raise ResponseError(f"{name}: questionnaire: {canonical!r} is not this tool's questionnaire "
-                            f"({questionnaire_url()})")
-    found: dict[str, tuple[str, dict]] = {}
+    if canonical is not None:
+        response_audience(doc, name)
+    found = find_items(doc, name)
+    return _answers_of_items(found, name) + (status,)
 
-    def walk(items: list, path: str) -> None:
-        for i, item in enumerate(items or []):
-            where = f"{path}[{i}]"
-            link = item.get("linkId")
-            if not link:
-                raise ResponseError(f"{name}: {where}: linkId is missing")
-            if link.startswith("section."):
-                if item.get("answer"):
-                    raise ResponseError(f"{name}: {where} ({link}): a section has no answer")
-                walk(item.get("item") or [], f"{where}.item")
-                continue
-            if link != REGIONS_ITEM and link not in QUESTIONS:
-                raise ResponseError(f"{name}: {where}: linkId {link!r} is not a question of this "
-                                    f"questionnaire; questions: {', '.join(QUESTIONS)}")
-            if link in found:
-                raise ResponseError(f"{name}: {where}: question {link!r} is answered twice "
-                                    f"(also at {found[link][0]})")
-            found[link] = (where, item)
 
-    walk(doc.get("item") or [], "item")
+def contained_questionnaire(doc: dict, name: str) -> Optional[dict]:
+    """The contained Questionnaire a response names (``questionnaire: "#id"``, as an SDC
+    adaptive response does), or ``None`` when it names a canonical URL."""
+    canonical = doc.get("questionnaire")
+    if not isinstance(canonical, str) or not canonical.startswith("#"):
+        return None
+    for res in doc.get("contained") or []:
+        if isinstance(res, dict) and res.get("resourceType") == "Questionnaire" and res.get("id") == canonical[1:]:
+            return res
+    raise ResponseError(f"{name}: questionnaire: {canonical!r} names a contained Questionnaire that is not there")
+
+
+def response_audience(doc: dict, name: str) -> Optional[str]:
+    """The respondent the Questionnaire a response answers is worded for (``None``: the plain
+    one); another Questionnaire or version is refused with the reason. A contained
+    (adaptive) Questionnaire must say which one it is derived from."""
+    contained = contained_questionnaire(doc, name)
+    if contained is None:
+        return check_canonical(doc.get("questionnaire"), name)
+    derived = contained.get("derivedFrom") or []
+    if len(derived) != 1:
+        raise ResponseError(f"{name}: contained Questionnaire {contained.get('id')!r}: derivedFrom: expected the "
+                            f"canonical of this tool's questionnaire ({questionnaire_url()}|{questionnaire_version()})")
+    return check_canonical(derived[0], name, "contained Questionnaire derivedFrom")
+
+
+def _answers_of_items(found: dict[str, tuple[str, dict]], name: str) -> tuple[dict, Optional[list[str]]]:
     answers: dict[str, Any] = {}
     for q in KB.questions:  # in question order, so conditions see earlier answers
         if q.id not in found:
@@ -385,7 +657,7 @@ def answers_from_response(doc: Any, name: str = "input") -> tuple[dict, Optional
                     f"{code_system('regions')} with one of: {', '.join(KB.ids('regions'))}")
             if coding["code"] not in regions:
                 regions.append(coding["code"])
-    return answers, regions, status
+    return answers, regions
 
 
 _UNANSWERED = object()
@@ -406,7 +678,7 @@ def _read_answer(q: Question, answers: list, where: str) -> Any:
     if q.kind == "number":
         if not answers:
             return None if q.optional else _UNANSWERED
-        if len(answers) != 1 or set(answers[0]) != {"valueInteger"}:
+        if len(answers) != 1 or set(answers[0]) - {"item"} != {"valueInteger"}:
             raise ResponseError(f"{where}: expected one valueInteger answer")
         value = answers[0]["valueInteger"]
         if not isinstance(value, int) or isinstance(value, bool):
@@ -425,7 +697,7 @@ def _read_answer(q: Question, answers: list, where: str) -> Any:
     values = []
     for j, ans in enumerate(answers):
         coding = ans.get("valueCoding")
-        if coding is None or set(ans) - {"valueCoding"}:
+        if coding is None or set(ans) - {"valueCoding", "item"}:
             raise ResponseError(f"{where}.answer[{j}]: expected a valueCoding; allowed: {allowed}")
         match = next((v for v, c, _i in options
                       if c["code"] == coding.get("code") and c["system"] == coding.get("system")), None)

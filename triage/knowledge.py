@@ -211,6 +211,15 @@ class CodeTitles(Strict):
     hpo: dict[str, str] = {}
 
 
+class CodingRules(Strict):
+    """``codes.yaml`` ``coding``: how the codes combine (the ICD-10-CM tabular notes).
+
+    ``cause_first``: causes coded instead of the patterns' ICD-10-CM codes, each with the note
+    shown beside the codes."""
+
+    cause_first: dict[str, str] = {}
+
+
 class ReportWords(Strict):
     """``report.yaml`` ``report``: the headings and labels of the appointment report."""
 
@@ -329,6 +338,35 @@ class FhirSettings(Strict):
     publisher: str
     status: Literal["draft", "active", "retired"]
     regions_item_text: str
+    questionnaire_version: str = Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
+    audiences: list[Literal["self", "caregiver", "clinician", "educator"]]
+    none_display: str = Field(min_length=1)
+    units: dict[str, "FhirUnit"]
+    risk_probability: dict[str, Literal["negligible", "low", "moderate", "high", "certain"]]
+    subject_display: str
+    risk_title: str
+    flag_category: str
+    tool_display: str
+    constraint_max_from: str
+    constraint_none: str
+    cds_hooks: "CdsHooksSettings"
+
+
+class FhirUnit(Strict):
+    system: str
+    code: str
+    display: str
+
+
+class CdsHooksSettings(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9\-]{1,64}$")
+    hook: str
+    title: str
+    description: str
+    indicator: dict[str, Literal["info", "warning", "critical"]]
+    candidates_heading: str
+    next_steps_heading: str
+    red_flags_heading: str
 
 
 class KnowledgeBase(Strict):
@@ -356,6 +394,7 @@ class KnowledgeBase(Strict):
     interview: qmod.InterviewText
     about: About
     code_titles: CodeTitles
+    coding: CodingRules
     report: ReportWords
     ask_neurologist: list[AskQuestion]
     chart: ChartWords
@@ -421,7 +460,7 @@ FILES: dict[str, tuple[str, ...]] = {
     "text.yaml": ("text",),
     "questions.yaml": ("sections", "questions", "interview"),
     "about.yaml": ("about",),
-    "codes.yaml": ("code_titles",),
+    "codes.yaml": ("code_titles", "coding"),
     "report.yaml": ("report", "ask_neurologist", "chart"),
     "fhir.yaml": ("fhir",),
 }
@@ -603,6 +642,41 @@ def _report_problems(kb: KnowledgeBase, where) -> list[str]:
                 if code and code not in getattr(kb.code_titles, system):
                     problems.append(f"{where(table)}: {table}.{i}.codes.{system}: {code!r} has no title "
                                     f"in {where('code_titles')} (code_titles.{system})")
+    problems += _fhir_problems(kb, where)
+    return problems
+
+
+def _fhir_problems(kb: KnowledgeBase, where) -> list[str]:
+    """The coding rules and the FHIR settings name only ids that exist, and cover every one."""
+    problems: list[str] = []
+    causes = kb.by_id("causes")
+    for cause in kb.coding.cause_first:
+        if cause not in causes:
+            problems.append(f"{where('coding')}: coding.cause_first.{cause}: unknown cause; "
+                            f"causes: {', '.join(causes)}")
+        elif not causes[cause].codes.icd10cm:  # type: ignore[attr-defined]
+            problems.append(f"{where('coding')}: coding.cause_first.{cause}: the cause has no ICD-10-CM code")
+    fhir = where("fhir")
+    levels = kb.by_id("care_levels")
+    indicator = kb.fhir.cds_hooks.indicator
+    for level in levels:
+        if level not in indicator:
+            problems.append(f"{fhir}: fhir.cds_hooks.indicator: missing care level {level!r}")
+    for level, value in indicator.items():
+        if level not in levels:
+            problems.append(f"{fhir}: fhir.cds_hooks.indicator.{level}: unknown care level")
+        elif levels[level].emergency and value != "critical":  # type: ignore[attr-defined]
+            problems.append(f"{fhir}: fhir.cds_hooks.indicator.{level}: an emergency care level's card "
+                            f"is critical, not {value!r}")
+    for support in kb.ids("support"):
+        if support not in kb.fhir.risk_probability:
+            problems.append(f"{fhir}: fhir.risk_probability: missing support level {support!r}")
+    for key in kb.fhir.risk_probability:
+        if key not in kb.ids("support"):
+            problems.append(f"{fhir}: fhir.risk_probability.{key}: unknown support level")
+    for q in kb.questions:
+        if q.unit and q.unit not in kb.fhir.units:
+            problems.append(f"{fhir}: fhir.units: no UCUM code for {q.unit!r} (questions.yaml {q.id}.unit)")
     return problems
 
 

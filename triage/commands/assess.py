@@ -17,9 +17,11 @@ def add_parser(sub) -> None:
                     "make. Example: dystonia-triage assess examples/blepharospasm.json",
     )
     p.add_argument("path", help="the case file; - reads standard input")
-    p.add_argument("--format", choices=FORMATS + ("jsonl",), default="text", help="output format (default: text): text for the terminal; json, the assessment; "
+    p.add_argument("--format", choices=FORMATS + ("jsonl", "fhir-bundle"), default="text",
+                   help="output format (default: text): text for the terminal; json, the assessment; "
                         "markdown or html, the report to bring to the appointment; summary, a "
                         "compact block for a chart; fhir, the case as a FHIR QuestionnaireResponse; "
+                        "fhir-bundle, the answers and the results as a FHIR Bundle; "
                         "jsonl, a stream: JSON Lines (or a JSON array) in, one assessment per line out, "
                         "in constant memory, a bad line giving an error line and exit code 2")
     p.set_defaults(func=run)
@@ -38,5 +40,10 @@ def run(args: argparse.Namespace) -> int:
     inputs, batch = parse_inputs(read_input(args.path), name)
     cases = [c for c, _asked in inputs]
     results = [assess(c) for c in cases]
+    if args.format == "fhir-bundle":
+        from triage import fhir_results
+
+        sys.stdout.write(fhir_results.render(results, cases, batch, asked=[k for _c, k in inputs]))
+        return EXIT_OK
     sys.stdout.write(render.render(results, cases, args.format, batch, asked=[k for _c, k in inputs]))
     return EXIT_OK

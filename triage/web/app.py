@@ -25,7 +25,7 @@ from triage.models import Assessment, Case
 from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Questionnaire, Session
-from triage.web import state
+from triage.web import fhir_api, state
 
 HERE = Path(__file__).resolve().parent
 # What the result page offers: (name in /download/NAME, button label). The first opens the
@@ -128,6 +128,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.add_middleware(Guard)
+    app.include_router(fhir_api.router())  # FHIR (SDC, $assess) and CDS Hooks
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
     kb = knowledge.default()

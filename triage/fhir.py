@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from triage.questionnaire import questions as qmod
 from triage.errors import CaseError
+from triage.knowledge import worded
 from triage.models import KB, Asked, Case
 from triage.questionnaire.questions import NO, UNSURE, YES, Question
 
@@ -290,7 +291,7 @@ def question_item(q: Question, audience: Optional[str] = None, offered: Optional
     return item
 
 
-def emergency_items() -> list[dict]:
+def emergency_items(audience: Optional[str] = None) -> list[dict]:
     """One display item per emergency care level (care_levels.yaml ``emergency``), shown as
     soon as a warning sign of that level is ticked (red_flags.yaml gives each sign's level):
     what to do now, in words."""
@@ -304,7 +305,7 @@ def emergency_items() -> list[dict]:
             continue
         item: dict[str, Any] = {
             "linkId": f"{EMERGENCY_ITEM}.{level.id}", "type": "display",
-            "text": f"{level.label}. {' '.join(level.action.split())}",
+            "text": f"{level.label}. {' '.join(worded(level.action, audience).split())}",
             "enableWhen": [{"question": q.id, "operator": "=", "answerCoding": _coding_of(q, f)} for f in flags],
         }
         if len(flags) > 1:
@@ -357,7 +358,7 @@ def questionnaire(audience: Optional[str] = None) -> dict:
                 item["readOnly"] = True
             items.append(item)
             if q.fills == "red_flags":
-                items += emergency_items()
+                items += emergency_items(audience)
         if items:
             groups.append({"linkId": f"section.{section.id}", "type": "group", "text": section.title,
                            "item": items})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from triage.knowledge import worded
 from triage import casefields, fhir
 from triage.models import KB
 
@@ -61,8 +62,9 @@ def _concepts() -> dict[str, dict[str, dict]]:
     add(fhir.QUESTION_SYSTEM, KB.fhir.questionnaire_id, KB.interview.title)
     for name, table in RESULT_TABLES.items():
         for item in getattr(KB, table):
+            definition = getattr(item, "description", None) or getattr(item, "text", None) or getattr(item, "action", None)
             add(fhir.code_system(name), item.id, _display(table, item),
-                getattr(item, "description", None) or getattr(item, "text", None) or getattr(item, "action", None))
+                None if definition is None else worded(definition, None))
     return systems
 
 

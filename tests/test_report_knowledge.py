@@ -76,7 +76,8 @@ def test_results_carry_their_codes_with_canonical_systems_and_titles():
     tardive = next(c for c in doc["causes"] if c["id"] == "tardive")
     assert tardive["codes"] == [{"system": ICD, "code": "G24.09", "display": "Other drug induced dystonia"}]
     tics = next(m for m in doc["mimics"] if m["id"] == "tics")
-    assert tics["codes"] == [{"system": HPO, "code": "HP:0100033", "display": "Tics"}]
+    assert tics["codes"] == [{"system": ICD, "code": "F95.9", "display": "Tic disorder, unspecified"},
+                             {"system": HPO, "code": "HP:0100033", "display": "Tics"}]
 
 
 @pytest.mark.parametrize("t", KB.types, ids=lambda t: t.id)

@@ -362,7 +362,7 @@ def test_keyboard_only_with_a_visible_focus_and_clear_errors(visit):
     with v.page.expect_navigation():
         kb.press("Enter")
     assert v.title() == "Error: Who is answering these questions?"
-    assert "There is a problem" in v.text() and "Choose one of the answers." in v.text()
+    assert "There is a problem" in v.text() and "Choose one of the answers shown." in v.text()
     assert v.page.evaluate("document.activeElement.className") == "error-summary"
     v.check("error")
 

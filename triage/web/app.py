@@ -10,9 +10,12 @@ Run it with ``dystonia-triage serve``; build it with :func:`create_app` (an ASGI
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +23,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from triage import __version__, knowledge
 from triage.assessment import assess
-from triage.inputs import MAX_INPUT_BYTES, InputProblem, parse_cases
+from triage.inputs import (MAX_DEPTH, MAX_DIGITS, MAX_INPUT_BYTES, InputProblem, NotJson, items_of, load_json,
+                           parse_document)
 from triage.models import Assessment, Case
 from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
@@ -28,6 +32,19 @@ from triage.questionnaire.session import Questionnaire, Session
 from triage.web import state
 
 HERE = Path(__file__).resolve().parent
+MAX_BATCH = 1_000  # cases in one API request: a bigger batch is refused (413), so no request hogs a worker
+# The rules engine is CPU-bound: it runs in a pool of threads sized to the machine, off the event
+# loop, so /healthz and the static files answer at once while the pool is busy.
+WORK_THREADS = max(2, min(8, os.cpu_count() or 2))
+_limiter: Optional[anyio.CapacityLimiter] = None
+
+
+async def run_in_pool(fn, *args):
+    """``fn(*args)`` in the engine's thread pool (one limiter per process, made in its loop)."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(WORK_THREADS)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_limiter)
 # What the result page offers: (name in /download/NAME, button label). The first opens the
 # printable appointment report in a new tab; the others are files to keep or pass on.
 DOWNLOADS = [
@@ -177,11 +194,14 @@ def create_app() -> FastAPI:
         "/api/assess",
         summary="Assess a case (or a JSON array of cases)",
         description=("Send a case in the contract's shape; get the assessment. A JSON array of "
-                     "cases gives an array of assessments, in order. Malformed JSON gives 400; a "
-                     "case that breaks the contract gives 422 with one line per problem, naming "
-                     "the field and the allowed values."),
+                     f"cases (at most {MAX_BATCH:,}) gives an array of assessments, in order. "
+                     "Malformed JSON gives 400; a larger batch gives 413; a case that breaks the "
+                     "contract, a key given twice in one object, JSON nested more than "
+                     f"{MAX_DEPTH} deep or a number of more than {MAX_DIGITS} digits gives 422 "
+                     "with one line per problem, naming the field and the allowed values."),
         response_model=Assessment,
         responses={400: {"description": "not valid JSON"},
+                   413: {"description": f"more than {MAX_BATCH:,} cases, or a body over {MAX_INPUT_BYTES:,} bytes"},
                    422: {"description": "the case breaks the contract; `errors` names each field"}},
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
             "schema": {"oneOf": [{"$ref": "#/components/schemas/Case"},
@@ -189,18 +209,27 @@ def create_app() -> FastAPI:
     )
     async def api_assess(request: Request) -> Response:
         raw = await request.body()
+        return await run_in_pool(api_work, raw)
+
+    def api_work(raw: bytes) -> Response:
         try:
-            text = raw.decode("utf-8")
-            json.loads(text)
-        except (UnicodeDecodeError, ValueError) as exc:
-            return JSONResponse({"detail": f"body: not valid JSON ({exc})"}, status_code=400)
+            doc = load_json(raw.decode("utf-8"), "body")
+        except UnicodeDecodeError as exc:
+            return JSONResponse({"detail": f"body: not valid JSON (not UTF-8 text at byte {exc.start})"},
+                                status_code=400)
+        except InputProblem as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400 if isinstance(exc, NotJson) else 422)
+        items, _ = items_of(doc)
+        if len(items) > MAX_BATCH:
+            return JSONResponse({"detail": f"body: a batch of {len(items):,} cases; at most {MAX_BATCH:,} "
+                                           "cases in one request (send several requests)"}, status_code=413)
         try:
-            cases, batch = parse_cases(text, "body")
+            inputs, batch = parse_document(doc, "body")
         except InputProblem as exc:
             lines = str(exc).splitlines()
             return JSONResponse({"detail": lines[0], "errors": [ln.strip() for ln in lines[1:]]},
                                 status_code=422)
-        docs = [assess(c).model_dump(mode="json") for c in cases]
+        docs = [assess(c).model_dump(mode="json") for c, _asked in inputs]
         return JSONResponse(docs if batch else docs[0])
 
     def openapi() -> dict:

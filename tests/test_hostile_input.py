@@ -214,3 +214,299 @@ def test_api_caps_a_batch_and_says_so(client):
     assert "1,000" in r.json()["detail"]
     assert "1,000" in client.get("/api/openapi.json").json()["paths"]["/api/assess"]["post"]["description"]
     assert client.post("/api/assess", json=[{"version": 1}] * 1_000).status_code == 200
+
+
+# --- the web page: state that cannot be forged, cross-site posts, error pages ---------------------
+
+def _walk(client, story, **changes):
+    from tests.test_web import walk
+
+    return walk(client, story, **changes)
+
+
+def test_a_page_with_a_ticked_red_flag_removed_is_refused(client):
+    from tests.webhelp import answers_of, text_of
+
+    r = client.post("/step", data={"go": "start"})
+    r = client.post("/step", data={"answers": answers_of(r.text), "q": "red_flags", "go": "next",
+                                   "answer": ["breathing_difficulty"]})
+    assert "EMERGENCY" in r.text
+    carried = answers_of(r.text)
+    forged = carried.replace('"red_flags":["breathing_difficulty"]', '"red_flags":[]')
+    assert forged != carried
+    r = client.post("/step", data={"answers": forged, "go": "result"})
+    assert r.status_code == 400
+    assert "not signed by this server" in text_of(r.text)
+    assert "How urgent" not in text_of(r.text)
+
+
+def test_a_duplicate_key_in_the_hidden_field_is_refused_naming_it(client):
+    from tests.webhelp import signed, text_of
+
+    r = client.post("/step", data={"answers": signed('{"red_flags":["breathing_difficulty"],"red_flags":[]}'), "go": "result"})
+    assert r.status_code == 400
+    assert "red_flags: the key is given twice" in text_of(r.text)
+
+
+@pytest.mark.parametrize("headers", [{"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"},
+                                     {"origin": "null"}, {"sec-fetch-site": "same-site"}])
+@pytest.mark.parametrize("url", ["/step", "/report", "/download/case.json", "/api/assess"])
+def test_cross_site_posts_are_refused(client, headers, url):
+    r = client.post(url, data={"go": "start"}, headers=headers)
+    assert r.status_code == 403
+    assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
+
+
+def test_same_site_posts_and_programs_without_browser_headers_are_accepted(client):
+    for headers in ({"origin": "http://testserver", "sec-fetch-site": "same-origin"}, {}):
+        assert client.post("/step", data={"go": "start"}, headers=headers).status_code == 200
+
+
+def _error_cases(client):
+    from tests.webhelp import signed
+
+    yield "404", client.get("/nope")
+    yield "405", client.get("/report")
+    yield "413", client.post("/step", content=b"answers=" + b"x" * 1_100_000,
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+    yield "400", client.post("/step", data={"answers": signed("[1]"), "go": "result"})
+    yield "404 api", client.get("/api/nope")
+    yield "405 api", client.get("/api/assess")
+    yield "422 api", client.post("/api/assess", json={"version": 1, "age": 500})
+
+
+def test_every_error_is_a_page_with_the_headers_no_store_and_the_emergency_advice(client):
+    for label, r in _error_cases(client):
+        assert r.status_code >= 400, label
+        assert r.headers["cache-control"] == "no-store", label
+        for name in ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"):
+            assert name in r.headers, (label, name)
+        if "api" in label:
+            assert "call emergency services" in r.json()["emergency"], label
+            assert "tel:911" in r.json()["call"]
+        else:
+            assert r.headers["content-type"].startswith("text/html"), label
+            assert "call emergency services now" in r.text and 'href="tel:911"' in r.text, label
+        assert "Traceback" not in r.text
+
+
+def test_a_server_failure_is_a_page_and_the_log_holds_no_answer(caplog):
+    import logging
+
+    from tests.webhelp import answers_of
+
+    app = create_app()
+    with TestClient(app) as c:
+        from triage.web import app as app_mod
+
+        r = c.post("/step", data={"go": "start"})
+        page = answers_of(r.text)
+
+        def broken(pages, form):
+            raise ValueError(f"the answers {form.get('answers')!r}")
+
+        original = app_mod.Pages.step
+        app_mod.Pages.step = broken  # type: ignore[method-assign]
+        try:
+            with caplog.at_level(logging.DEBUG):
+                r = c.post("/step", data={"answers": page, "q": "red_flags", "go": "next", "answer": "none"})
+        finally:
+            app_mod.Pages.step = original  # type: ignore[method-assign]
+    assert r.status_code == 500
+    assert r.headers["cache-control"] == "no-store" and "x-frame-options" in r.headers
+    assert "call emergency services now" in r.text and "Traceback" not in r.text
+    logged = caplog.text
+    assert "ValueError" in logged
+    assert page.split(".")[0] not in logged and "red_flags" not in logged
+
+
+def test_an_emergency_from_the_medicine_answer_stays_on_every_later_page_in_words(client):
+    from tests.webhelp import BLEPHAROSPASM, answers_of, question_of, text_of
+
+    story = {**BLEPHAROSPASM, "symptoms": ["neck_craning"], "onset": ["sudden"], "dopamine_blocker": ["recent"]}
+    r = client.post("/step", data={"go": "start"})
+    emergency_seen = False
+    for _ in range(40):
+        q = question_of(r.text)
+        if q is None:
+            break
+        if "Go on with the questions" in r.text:
+            emergency_seen = True
+            page = text_of(r.text)
+            assert "Why this is an emergency" in page
+            reasons = r.text.split("Why this is an emergency", 1)[1].split("</ul>", 1)[0]
+            assert "<li>" in reasons  # never an empty list of reasons
+            assert r.text.index('href="tel:911"') < r.text.index("Go on with the questions")
+            assert 'class="call primary"' in r.text
+            r = client.post("/step", data={"answers": answers_of(r.text), "q": q, "go": "continue"})
+            continue
+        if emergency_seen:  # every later page keeps the emergency, in words, with the call link
+            assert "EMERGENCY" in text_of(r.text) and 'href="tel:911"' in r.text
+        r = client.post("/step", data={"answers": answers_of(r.text), "q": q, "go": "next", "answer": story[q]})
+        assert r.status_code == 200, text_of(r.text)[:300]
+    assert emergency_seen
+    assert "EMERGENCY" in text_of(r.text) and 'href="tel:911"' in r.text  # the review
+
+
+@pytest.mark.parametrize("typed", ["²", "①", "4" * 4_300, "６１"])
+def test_odd_numbers_in_a_number_field_are_asked_again_not_a_500(client, typed):
+    from tests.webhelp import BLEPHAROSPASM
+
+    r = _walk(client, BLEPHAROSPASM, until="age")
+    from tests.webhelp import answers_of
+
+    r = client.post("/step", data={"answers": answers_of(r.text), "q": "age", "go": "next", "answer": typed})
+    assert r.status_code == 422
+    assert "whole number" in r.text
+
+
+def test_change_the_age_from_the_review_and_back_to_it_work(client):
+    from tests.webhelp import BLEPHAROSPASM, answers_of, question_of
+
+    r = _walk(client, BLEPHAROSPASM)
+    for go in ("change:age", "change:onset_age"):
+        page = client.post("/step", data={"answers": answers_of(r.text), "go": go})
+        assert page.status_code == 200 and question_of(page.text) == go.split(":")[1]
+        back = client.post("/step", data={"answers": answers_of(page.text), "q": question_of(page.text),
+                                          "go": "back"})
+        assert back.status_code == 200
+
+
+# --- the server: one secret for every worker, timeouts, /healthz while busy -----------------------
+
+def _serve(*args, env=None):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", *args], cwd=ROOT, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})})
+    line = proc.stderr.readline()
+    m = re.search(r"serving on (http://127\.0\.0\.1:(\d+)/)", line)
+    if not m:
+        proc.kill()
+        raise AssertionError(f"no address printed: {line!r}")
+    return proc, m.group(1)
+
+
+def _stop(proc) -> str:
+    proc.terminate()
+    proc.wait(timeout=20)
+    with proc.stderr:
+        return proc.stderr.read()
+
+
+def _post(url: str, fields: dict, timeout: float = 30):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode(fields, doseq=True).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _wait(url: str):
+    import time
+    import urllib.request
+
+    end = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
+def test_with_two_workers_and_no_secret_every_worker_reads_every_page():
+    import os
+
+    from tests.webhelp import answers_of
+
+    env = {k: v for k, v in os.environ.items() if k != "TRIAGE_SECRET"}
+    os.environ.pop("TRIAGE_SECRET", None)
+    proc, url = _serve("--workers", "2", env=env)
+    try:
+        _wait(url)
+        status, page = _post(url + "step", {"go": "start"})
+        carried = answers_of(page)
+        for _ in range(12):  # new connections: both workers answer some of them
+            status, page = _post(url + "step", {"answers": carried, "q": "red_flags", "go": "next", "answer": "none"})
+            assert status == 200, page[:300]
+    finally:
+        err = _stop(proc)
+    assert "Traceback" not in err and "random secret" in err
+
+
+def test_a_short_secret_is_refused():
+    result = run_cli("serve", env={"TRIAGE_SECRET": "short"})
+    assert result.returncode == 2 and "TRIAGE_SECRET" in result.stderr
+
+
+def test_a_connection_that_never_finishes_its_headers_is_closed():
+    import socket
+    import time
+
+    from triage.web.server import HEADER_SECONDS
+
+    proc, url = _serve()
+    try:
+        _wait(url)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /step HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the rest
+            s.settimeout(HEADER_SECONDS + 10)
+            start = time.monotonic()
+            assert s.recv(100) == b""  # closed by the server
+            assert time.monotonic() - start < HEADER_SECONDS + 5
+    finally:
+        _stop(proc)
+
+
+def test_healthz_answers_at_once_while_large_batches_are_assessed():
+    import statistics
+    import threading
+    import time
+    import urllib.request
+
+    proc, url = _serve()
+    batch = json.dumps([{"version": 1, "symptoms": ["neck_craning"], "age": 40 + i % 40} for i in range(1_000)])
+    stop = threading.Event()
+    done: list[int] = []
+
+    def busy():
+        while not stop.is_set():
+            req = urllib.request.Request(url + "api/assess", data=batch.encode(),
+                                         headers={"content-type": "application/json"})
+            with urllib.request.urlopen(req, timeout=120) as r:
+                done.append(r.status)
+
+    try:
+        _wait(url)
+        workers = [threading.Thread(target=busy, daemon=True) for _ in range(3)]
+        for w in workers:
+            w.start()
+        time.sleep(1.0)  # the batches are being assessed
+        times = []
+        for _ in range(40):
+            start = time.perf_counter()
+            with urllib.request.urlopen(url + "healthz", timeout=10) as r:
+                assert r.status == 200
+            times.append(time.perf_counter() - start)
+            time.sleep(0.05)
+        stop.set()
+        for w in workers:
+            w.join(timeout=120)
+    finally:
+        _stop(proc)
+    times.sort()
+    assert statistics.median(times) < 0.1 and times[int(len(times) * 0.9)] < 0.1, times
+    assert done and set(done) == {200}

@@ -205,6 +205,10 @@ class Relevance:
         if q.kind == "several_of":
             return [[c.id] for c in q.choices]
         low, high = bounds(q, answers)
+        for other in self.questions:  # not below a number that may not exceed it (the age, below the onset)
+            given = answers.get(other.id)
+            if other.max_from == q.id and isinstance(given, int) and not isinstance(given, bool):
+                low = max(low, given)
         values = {low, high}
         for t in self.thresholds:
             values |= {t - 1, t, t + 1}

@@ -510,3 +510,16 @@ def test_healthz_answers_at_once_while_large_batches_are_assessed():
     times.sort()
     assert statistics.median(times) < 0.1 and times[int(len(times) * 0.9)] < 0.1, times
     assert done and set(done) == {200}
+
+
+def test_the_questionnaires_caches_are_bounded_in_bytes_too():
+    from triage.questionnaire import relevance
+
+    cache = relevance._LRU(size=1_000_000, max_bytes=100_000)
+    for i in range(2_000):
+        cache.get(("case", i), lambda: "x" * 1_000)  # 1,000 entries would fit; 100 KB would not
+    assert cache.bytes <= 100_000
+    assert len(cache.data) < 100
+    assert cache.get(("case", 1_999), lambda: "recomputed") == "x" * 1_000  # the newest is kept
+    assessor = relevance.Assessor()
+    assert assessor._assessments.max_bytes and assessor._signatures.max_bytes and assessor._facts.max_bytes

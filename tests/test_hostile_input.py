@@ -523,3 +523,125 @@ def test_the_questionnaires_caches_are_bounded_in_bytes_too():
     assert cache.get(("case", 1_999), lambda: "recomputed") == "x" * 1_000  # the newest is kept
     assessor = relevance.Assessor()
     assert assessor._assessments.max_bytes and assessor._signatures.max_bytes and assessor._facts.max_bytes
+
+
+# --- properties over random JSON shapes: no 500, no traceback, a red flag never lost ---------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.strategies import LISTS, PROPERTY, cases  # noqa: E402
+
+EMERGENCY_LEVELS = {"emergency", "emergency_ambulance"}
+_scalars = st.none() | st.booleans() | st.integers(-10**40, 10**40) | st.floats() | st.text(max_size=12)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+
+
+@st.composite
+def hostile_documents(draw):
+    """JSON text holding cases with a red flag, shaped as an attacker would: a later duplicate
+    key that empties the red flags, extra keys of any shape, deep nesting, a batch mixing the
+    case with anything, a FHIR-looking wrapper. Returns ``(text, number of cases or None)``."""
+    case = draw(cases(red_flags=draw(st.lists(st.sampled_from(LISTS["red_flags"]), min_size=1, max_size=2,
+                                              unique=True))))
+    text = json.dumps(case)
+    tricks = draw(st.lists(st.sampled_from(["duplicate", "extra", "deep", "batch", "bundle", "spaces"]),
+                           max_size=3, unique=True))
+    if "duplicate" in tricks:
+        text = text[:-1] + ', "red_flags": []}'
+    if "extra" in tricks:
+        extra = draw(st.dictionaries(st.sampled_from(["red_flags", "symptoms", "age", "x", "version"]), _values,
+                                     min_size=1, max_size=2))
+        text = text[:-1] + "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in extra.items()) + "}"
+    if "deep" in tricks:
+        n = draw(st.integers(1, 200))
+        text = "[" * n + text + "]" * n
+    if "batch" in tricks:
+        others = draw(st.lists(_values, max_size=3))
+        text = "[" + ", ".join([text] + [json.dumps(o) for o in others]) + "]"
+    if "bundle" in tricks:
+        text = '{"resourceType": "Bundle", "entry": [{"resource": ' + text + "}]}"
+    if "spaces" in tricks:
+        text = " \n" + text.replace(",", " ,\n ") + "\n"
+    return text
+
+
+def _red_flags_kept(docs, text: str) -> None:
+    """Every assessment of a case that reported a red flag is at an emergency level."""
+    assessments = docs if isinstance(docs, list) else [docs]
+    for a in assessments:
+        if a.get("red_flags"):
+            assert a["care_level"] in EMERGENCY_LEVELS, (text[:300], a["care_level"])
+    # the input had a red flag in its (first) case: if it was assessed, one assessment shows it
+    assert any(a["care_level"] in EMERGENCY_LEVELS for a in assessments), text[:300]
+
+
+@PROPERTY
+@given(hostile_documents())
+def test_cli_assess_never_loses_a_red_flag(text):
+    out = run_main(["assess", "-", "--format", "json"], text.encode())
+    assert out.code in (0, 2) and "Traceback" not in out.err, out.err[-500:]
+    if out.code == 2:
+        assert out.err.startswith("dystonia-triage: ") and out.out == ""
+    else:
+        _red_flags_kept(json.loads(out.out), text)
+
+
+@PROPERTY
+@given(hostile_documents())
+def test_api_never_loses_a_red_flag_and_never_fails(client, text):
+    r = client.post("/api/assess", content=text.encode(), headers={"content-type": "application/json"})
+    assert r.status_code in (200, 400, 413, 422), (r.status_code, r.text[:300])
+    assert "Traceback" not in r.text
+    if r.status_code == 200:
+        _red_flags_kept(r.json(), text)
+    else:
+        assert r.json()["detail"] and "call emergency services" in r.json()["emergency"]
+
+
+_form_text = st.text(max_size=30) | st.sampled_from(["next", "back", "result", "review", "continue", "start",
+                                                      "change:age", "change:red_flags", "none", "61", "²"])
+
+
+@st.composite
+def hostile_forms(draw):
+    """A form as a forged or broken page could post it: answers signed (with a red flag) or not,
+    any button, any question, any answer values."""
+    from tests.webhelp import signed
+    from triage import knowledge
+
+    kb = knowledge.default()
+    flags = draw(st.lists(st.sampled_from(LISTS["red_flags"]), min_size=1, max_size=2, unique=True))
+    answers = {"red_flags": flags}
+    others = draw(st.dictionaries(st.sampled_from([q.id for q in kb.questions] + ["x"]), _values, max_size=3))
+    answers.update({k: v for k, v in others.items() if k != "red_flags"})
+    how = draw(st.sampled_from(["signed", "signed-text", "unsigned", "random"]))
+    field = {"signed": lambda: signed(answers), "signed-text": lambda: signed(draw(st.text(max_size=40))),
+             "unsigned": lambda: json.dumps(answers), "random": lambda: draw(st.text(max_size=60))}[how]()
+    form = {"answers": field, "go": draw(_form_text), "q": draw(st.sampled_from([q.id for q in kb.questions])
+                                                                 | st.text(max_size=10)),
+            "answer": draw(st.lists(_form_text, max_size=3))}
+    if draw(st.booleans()):
+        form["then"] = draw(_form_text)
+    url = draw(st.sampled_from(["/step", "/step", "/report", "/download/case.json", "/download/x"]))
+    return url, form, how == "signed", answers
+
+
+@PROPERTY
+@given(hostile_forms())
+def test_web_forms_never_fail_and_a_result_never_hides_a_red_flag(client, drawn):
+    from tests.webhelp import text_of
+
+    url, form, genuine, answers = drawn
+    r = client.post(url, data=form)
+    assert r.status_code < 500, (r.status_code, form, r.text[:300])
+    assert "Traceback" not in r.text
+    if r.status_code >= 400 and r.status_code != 422:  # 422: the question again, with the problem
+        assert r.headers["cache-control"] == "no-store"
+    page = text_of(r.text)
+    assessed = "How urgent" in page or "Dystonia triage report" in page
+    if not genuine and form["answers"]:
+        assert not assessed  # nothing unsigned is ever assessed
+    if assessed and form["answers"]:  # the result of answers with a red flag: an emergency
+        assert "EMERGENCY: " in page, (form, page[:400])

@@ -9,6 +9,8 @@ Run it with ``dystonia-triage serve``; build it with :func:`create_app` (an ASGI
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -34,14 +36,14 @@ from triage.models import Assessment, Case
 from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Questionnaire, Session
-from triage.web import state
+from triage.web import state, work
 
 HERE = Path(__file__).resolve().parent
 MAX_FORM_FIELDS = 200  # a page posts a few dozen fields at most
 MAX_BATCH = 1_000  # cases in one API request: a bigger batch is refused (413), so no request hogs a worker
 # The rules engine is CPU-bound: it runs in a pool of threads sized to the machine, off the event
 # loop, so /healthz and the static files answer at once while the pool is busy.
-WORK_THREADS = max(2, min(8, os.cpu_count() or 2))
+WORK_THREADS = max(1, min(8, (os.cpu_count() or 2) - 1))
 _limiter: Optional[anyio.CapacityLimiter] = None
 
 
@@ -201,6 +203,12 @@ def _environment() -> Environment:
     return env
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app):
+    yield
+    work.shutdown()  # the worker processes of large batches, if any were started
+
+
 def create_app() -> FastAPI:
     """The ASGI app (a factory, so that each worker process builds its own)."""
     app = FastAPI(
@@ -210,6 +218,7 @@ def create_app() -> FastAPI:
                      "neurologist can. The API speaks the project's case and assessment contract."),
         docs_url=None, redoc_url=None,  # the interactive docs would load third-party assets
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
     env = _environment()
     kb = knowledge.default()
@@ -287,9 +296,14 @@ def create_app() -> FastAPI:
     )
     async def api_assess(request: Request) -> Response:
         raw = await request.body()
-        return await run_in_pool(api_work, raw)
+        result = await run_in_pool(api_work, raw)
+        if isinstance(result, list):  # a large batch, validated: assessed in a worker process
+            body = await asyncio.wrap_future(work.pool().submit(work.assess_json, result))
+            return Response(body, media_type="application/json")
+        return result
 
-    def api_work(raw: bytes) -> Response:
+    def api_work(raw: bytes):
+        """The response, or (for a large valid batch) the cases to assess in a worker process."""
         try:
             doc = load_json(raw.decode("utf-8"), "body")
         except UnicodeDecodeError as exc:
@@ -305,8 +319,13 @@ def create_app() -> FastAPI:
         except InputProblem as exc:
             lines = str(exc).splitlines()
             return pages.api_error(422, lines[0], [ln.strip() for ln in lines[1:]])
-        docs = [assess(c).model_dump(mode="json") for c, _asked in inputs]
-        return JSONResponse(docs if batch else docs[0])
+        if batch and len(inputs) > work.PROCESS_BATCH:
+            return [c.model_dump(mode="json", exclude_none=True) for c, _asked in inputs]
+        # one assessment at a time, serialised on its own: a batch never holds the interpreter
+        # lock for long in one call (json.dumps of a whole batch would, and /healthz would wait)
+        parts = [assess(c).model_dump_json().encode() for c, _asked in inputs]
+        body = b"[" + b",".join(parts) + b"]" if batch else parts[0]
+        return Response(body, media_type="application/json")
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -644,3 +644,39 @@ def test_web_forms_never_fail_and_a_result_never_hides_a_red_flag(client, drawn)
         assert not assessed  # nothing unsigned is ever assessed
     if assessed and form["answers"]:  # the result of answers with a red flag: an emergency
         assert "EMERGENCY: " in page, (form, page[:400])
+
+
+def test_a_client_that_disconnects_mid_request_is_not_an_error(caplog):
+    import logging
+
+    import anyio
+
+    app = create_app()
+    sent: list[dict] = []
+
+    async def run() -> None:
+        messages = [{"type": "http.request", "body": b"answers=", "more_body": True}, {"type": "http.disconnect"}]
+
+        async def receive():
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/step", "raw_path": b"/step", "query_string": b"",
+                 "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"host", b"testserver")],
+                 "http_version": "1.1", "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+                 "root_path": ""}
+        await app(scope, receive, send)
+
+    with caplog.at_level(logging.DEBUG):
+        anyio.run(run)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_dev_run_tells_the_questionnaire_it_runs_through_dev_and_dev_test_does_not():
+    text = (ROOT / "dev").read_text()
+    run_branch = text[text.index("  run)"):text.index("  test)")]
+    assert 'export TRIAGE_VIA_DEV="$0"' in run_branch
+    assert "TRIAGE_VIA_DEV" not in text[text.index("  test)"):]

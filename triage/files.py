@@ -7,6 +7,7 @@ unless a front end asks for it.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -41,7 +42,7 @@ def remove_stale_parts(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     now = time.time()
     try:
-        for part in folder.glob(f".{glob_escape(path.name)}.*.part"):
+        for part in folder.glob(f".{glob.escape(path.name)}.*.part"):
             try:
                 if now - part.lstat().st_mtime > STALE_PART_SECONDS and part.is_file():
                     part.unlink()
@@ -49,12 +50,6 @@ def remove_stale_parts(path: Path) -> None:
                 pass
     except OSError:
         pass
-
-
-def glob_escape(name: str) -> str:
-    import glob
-
-    return glob.escape(name)
 
 
 def save_text(path: Union[str, Path], text: str) -> Path:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only, never anything else
+SECRET = "web-load benchmark secret, this run only"  # the server's TRIAGE_SECRET: the run signs its forms
 
 
 def free_port() -> int:
@@ -50,7 +51,8 @@ def free_port() -> int:
 def start_server(port: int, workers: int) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--host", HOST, "--port", str(port),
                              "--workers", str(workers)], cwd=ROOT, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TRIAGE_SECRET": SECRET})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -143,12 +145,13 @@ def step_form(case: dict) -> bytes:
     (the sensory trick: a yes/no question, or one box of the details checklist)."""
     sys.path.insert(0, str(ROOT))
     from triage.knowledge import default
+    from triage.web import state
 
     trick = ("sensory_trick", "yes") if any(q.id == "sensory_trick" for q in default().questions) \
         else ("details", "sensory_trick")
     answers = {"red_flags": [], "respondent": "self", "age": case["age"], "symptoms": case["symptoms"],
                "onset_age": case["onset_age"], "other_regions": []}
-    return urllib.parse.urlencode({"answers": json.dumps(answers), "q": trick[0],
+    return urllib.parse.urlencode({"answers": state.sign(json.dumps(answers), SECRET.encode()), "q": trick[0],
                                    "go": "next", "answer": trick[1]}).encode()
 
 
@@ -177,6 +180,7 @@ def in_process_steps(pool: list[dict], n: int = 200) -> None:
     from triage.questionnaire.session import Questionnaire
     from triage.web.app import Pages, _environment
 
+    os.environ["TRIAGE_SECRET"] = SECRET  # the forms are signed with it
     kb = knowledge.default()
     pages = Pages(_environment(), Questionnaire(kb), kb)
 

@@ -30,6 +30,7 @@ CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 320, "height": 640}
+SECRET = "a secret for the browser tests only"  # the server's, so a test can sign answers it posts
 DESKTOP = {"width": 1280, "height": 800}
 
 
@@ -57,7 +58,8 @@ def server():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--port", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "TRIAGE_SECRET": SECRET})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -368,7 +370,10 @@ def test_keyboard_only_with_a_visible_focus_and_clear_errors(visit):
 
 
 def post_answers(v: Visit, answers: dict, go: str) -> None:
-    """Go straight to a page, as the form would post it with these answers."""
+    """Go straight to a page, as the form would post it with these answers (signed as the
+    server signs them)."""
+    from triage.web import state
+
     v.open()
     with v.page.expect_navigation():
         v.page.evaluate("""([answers, go]) => {
@@ -376,7 +381,7 @@ def post_answers(v: Visit, answers: dict, go: str) -> None:
             form.querySelector("input[name=answers]").value = answers;
             form.querySelector("button[name=go]").value = go;
             form.querySelector("button[name=go]").click();
-        }""", [json.dumps(answers), go])
+        }""", [state.sign(json.dumps(answers), SECRET.encode()), go])
 
 
 def test_the_result_reflows_at_200_percent_zoom(visit):
@@ -399,5 +404,34 @@ def test_a_tampered_page_is_refused_in_words(visit):
     v.tick("None of these")
     v.next()
     assert v.title() == "Error: the answers could not be read"
-    assert "answers.age" in v.text()
+    assert "not signed by this server" in v.text()
+    assert "call emergency services now" in v.text()
     v.check("refused")
+
+
+def test_back_and_forward_show_the_pages_again_without_a_resubmission_warning(visit):
+    """Every page is the answer to a POST; the browser keeps its own copy (private, no-cache),
+    so Back and Forward show it again instead of "Confirm Form Resubmission" (ERR_CACHE_MISS)."""
+    v = visit("back-forward")
+    v.open()
+    v.submit("Start the questions")
+    first = v.title()
+    v.tick("None of these")
+    v.next()
+    second = v.title()
+    v.tick("I am answering about myself")
+    v.next()
+    third = v.title()
+    assert len({first, second, third}) == 3
+    v.page.go_back()
+    assert v.title() == second
+    v.page.go_back()
+    assert v.title() == first
+    v.page.go_forward()
+    assert v.title() == second
+    assert v.page.get_by_label("I am answering about myself").is_checked()
+    v.page.go_forward()
+    assert v.title() == third
+    v.check("after-back-and-forward")
+    # and the answers never appear in an address
+    assert v.page.url.endswith("/step")

@@ -15,6 +15,22 @@ def answers_of(page: str) -> str:
     return html.unescape(m.group(1))
 
 
+def answers_dict(page: str) -> dict:
+    """The answers a page carries, read (the field is ``SIGNATURE.JSON``)."""
+    import json
+
+    return json.loads(answers_of(page).partition(".")[2])
+
+
+def signed(answers) -> str:
+    """A hidden answers field as this server would sign it (``answers``: a dict, or JSON text)."""
+    import json
+
+    from triage.web import state
+
+    return state.sign(answers if isinstance(answers, str) else json.dumps(answers))
+
+
 def title_of(page: str) -> str:
     return html.unescape(re.search(r"<title>(.*?) – Dystonia triage</title>", page).group(1))
 

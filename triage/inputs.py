@@ -6,14 +6,21 @@ a problem raises :class:`InputProblem` with a message that names the input and t
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
 MAX_PROBLEMS = 20  # problems listed for one input; the rest are counted, not listed
+MAX_DEPTH = 32  # brackets open at once; a case is 2 deep, a Bundle of FHIR responses about 12
+MAX_DIGITS = 30  # digits in one number; every number of a case is a few digits
 
 
 class InputProblem(Exception):
     """Input that cannot be assessed; the message says what and where."""
+
+
+class NotJson(InputProblem):
+    """Input that is not JSON at all (the API answers 400 rather than 422)."""
 
 
 def read_input(path: str) -> str:
@@ -38,6 +45,61 @@ def read_input(path: str) -> str:
         raise InputProblem(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_LONG_NUMBER = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list) -> dict:
+    doc: dict = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _DuplicateKey(key)
+        doc[key] = value
+    return doc
+
+
+def load_json(text: str, name: str = "input"):
+    """``json.loads`` for input from outside, refusing what a case never holds before parsing
+    anything deep: brackets nested more than :data:`MAX_DEPTH`, a number of more than
+    :data:`MAX_DIGITS` digits, and the same key twice in one object (JSON lets the last win
+    silently: ``"red_flags": [...], "red_flags": []`` would drop a red flag). Raises
+    :class:`InputProblem` naming ``name`` and, for a duplicate, the key.
+    """
+    bare = _STRING.sub('""', text)  # what is outside strings (an unclosed string stays; json refuses it)
+    if _LONG_NUMBER.search(bare):
+        raise InputProblem(f"{name}: not valid for a case: a number is far too long "
+                           f"(more than {MAX_DIGITS} digits)")
+    depth = deepest = 0
+    for c in _NOT_BRACKET.sub("", bare):
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    raise InputProblem(f"{name}: nested too deeply to be a case (more than {MAX_DEPTH} "
+                                       "levels; a case is a flat JSON object)")
+        else:
+            depth -= 1
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        key = exc.key if len(exc.key) <= 40 and exc.key.isprintable() else repr(exc.key[:40])
+        raise InputProblem(f"{name}: {key}: the key is given twice in one object; give it once") from None
+    except RecursionError:
+        raise InputProblem(f"{name}: nested too deeply to be a case") from None
+    except json.JSONDecodeError as exc:
+        raise NotJson(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError:  # a number with thousands of digits: Python refuses to convert it
+        raise InputProblem(f"{name}: not valid for a case: a number is far too long") from None
+
+
 def parse_cases(text: str, name: str = "input"):
     """Parse and validate every case in ``text`` (one JSON object, or an array of them).
 
@@ -52,18 +114,24 @@ def parse_cases(text: str, name: str = "input"):
 def parse_inputs(text: str, name: str = "input"):
     """Like :func:`parse_cases`, with what a questionnaire response says was asked:
     ``([(case, asked or None), ...], is_batch)``."""
-    from triage.errors import CaseError
-
     if not text.strip():
         raise InputProblem(f"{name}: empty; expected a JSON object (a case) or an array of cases")
-    try:
-        doc = json.loads(text)
-    except RecursionError:
-        raise InputProblem(f"{name}: nested too deeply to be a case") from None
-    except json.JSONDecodeError as exc:
-        raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except ValueError:  # a number with thousands of digits: Python refuses to convert it
-        raise InputProblem(f"{name}: not valid for a case: a number is far too long") from None
+    return parse_document(load_json(text, name), name)
+
+
+def items_of(doc) -> tuple[list, bool]:
+    """The cases a parsed document holds (before validating them), and whether it is a batch."""
+    if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        entries = doc.get("entry")
+        if isinstance(entries, list):
+            return [e.get("resource") if isinstance(e, dict) else e for e in entries], True
+    return (doc, True) if isinstance(doc, list) else ([doc], False)
+
+
+def parse_document(doc, name: str = "input"):
+    """:func:`parse_inputs` of a document already read by :func:`load_json`."""
+    from triage.errors import CaseError
+
     batch = isinstance(doc, list)
     items = doc if batch else [doc]
     if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":

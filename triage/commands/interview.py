@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
         return EXIT_USAGE
     resume = getattr(args, "resume", None)
-    session = resumed(iv, read_input(resume), resume) if resume else iv.session()
+    session, note = resumed(iv, read_input(resume), resume) if resume else (iv.session(), None)
     if audience:
         session.audience = audience
         respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
@@ -56,20 +56,33 @@ def run(args: argparse.Namespace) -> int:
     from triage.terminal.prompts import KeysIO, PlainIO
 
     io: PlainIO | KeysIO = PlainIO(words(iv)) if plain else KeysIO(words(iv))
-    return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume).run()
+    return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume,
+                             resume_note=note).run()
 
 
 def resumed(iv, text: str, name: str):
-    """The session saved at Ctrl-C: a FHIR QuestionnaireResponse (in-progress)."""
-    import json
+    """The session saved at Ctrl-C (a FHIR QuestionnaireResponse, in-progress), and a note to
+    show when it was saved by another version of the questions (``None`` otherwise).
 
+    A file from another major version is refused: its questions may mean something else. From
+    another minor or patch version, every answer is checked again against today's questions
+    (as always), and the note says so.
+    """
     from triage import fhir
+    from triage.inputs import load_json
     from triage.questionnaire.answers import AnswerError
 
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputProblem(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    doc = load_json(text, name)
+    note = None
+    canonical = doc.get("questionnaire") if isinstance(doc, dict) else None
+    if isinstance(canonical, str) and "|" in canonical:
+        saved, now = canonical.rsplit("|", 1)[1], iv.kb.about.version
+        if saved != now:
+            if saved.split(".")[0] != now.split(".")[0]:
+                raise InputProblem(f"{name}: questionnaire: saved with version {saved} of the questions, and this "
+                                   f"is version {now}, whose questions may mean something else; start again "
+                                   "(the file is kept as it is)")
+            note = iv.text.resumed_other_version.format(saved=saved, now=now)
     try:
         answers, regions, _status = fhir.answers_from_response(doc, name)
     except fhir.ResponseError as exc:
@@ -78,6 +91,6 @@ def resumed(iv, text: str, name: str):
         raise InputProblem(f"{name}: it gives a case's body regions exactly ({fhir.REGIONS_ITEM}), which the "
                            "questions cannot; assess it with: dystonia-triage assess " + name)
     try:
-        return iv.session(answers)
+        return iv.session(answers), note
     except AnswerError as exc:
         raise InputProblem(f"{name}: {exc}") from None

@@ -1,12 +1,16 @@
 """``dystonia-triage serve``: the questionnaire as a web page, and the JSON API.
 
 It listens on 127.0.0.1 and a free port unless told otherwise. It keeps nothing between
-requests, so any number of workers or machines can serve the same clinic.
+requests, so any number of workers or machines can serve the same clinic, given one secret:
+the pages carry the answers signed with ``TRIAGE_SECRET`` (see :mod:`triage.web.state`).
+Without it, serve makes a random secret for this run and hands it to its workers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import socket
 import sys
 
@@ -51,12 +55,32 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dystonia-triage: --host: cannot listen on {args.host!r} ({exc.strerror})", file=sys.stderr)
         return EXIT_USAGE
+    from triage.web import state
+
+    given = os.environ.get(state.SECRET_ENV)
+    if given is not None and len(given) < state.MIN_SECRET_CHARS:
+        print(f"dystonia-triage: {state.SECRET_ENV}: too short ({len(given)} characters; allowed: "
+              f"{state.MIN_SECRET_CHARS} or more, e.g. from: python3 -c 'import secrets; "
+              "print(secrets.token_urlsafe(32))')", file=sys.stderr)
+        return EXIT_USAGE
+    if given is None:
+        # one secret for every worker of this run (they inherit the environment); pages from
+        # before a restart are refused, so a person mid-way starts again
+        os.environ[state.SECRET_ENV] = secrets.token_urlsafe(32)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"dystonia-triage: serving on http://{shown}:{port}/ (Ctrl-C to stop). Nothing is stored.",
           file=sys.stderr, flush=True)
+    if given is None:
+        print(f"dystonia-triage: {state.SECRET_ENV} is not set, so a random secret signs the pages of this "
+              "run (set it to share pages across restarts and servers).", file=sys.stderr, flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("dystonia-triage: this is plain HTTP; on a network, put it behind a TLS reverse proxy "
               "(see the README).", file=sys.stderr, flush=True)
+    from triage.web import server
+
     uvicorn.run("triage.web.app:create_app", factory=True, host=args.host, port=port,
-                workers=args.workers, server_header=False, log_level="warning")
+                workers=args.workers, server_header=False, log_level="warning", access_log=False,
+                http=server.TimedH11Protocol, timeout_keep_alive=server.KEEP_ALIVE_SECONDS,
+                h11_max_incomplete_event_size=server.MAX_HEADER_BYTES,
+                timeout_graceful_shutdown=server.SHUTDOWN_SECONDS)
     return EXIT_OK

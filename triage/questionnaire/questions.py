@@ -258,7 +258,16 @@ class InterviewText(_Strict):
     interrupted: str
     resume_hint: str
     resumed: str
+    resumed_other_version: str
+    save_exists: str
+    save_new_name: str
+    save_again: str
     quit: str
+    # The numbers the emergency advice calls (tel: links on the web page): settings, per deployment.
+    emergency_phone: str = Field(pattern=r"^\+?[0-9]{2,15}$")
+    clinic_phone: Optional[str] = Field(default=None, pattern=r"^\+?[0-9]{3,15}$")
+    call_emergency: str
+    call_clinic: str
     not_a_terminal: str
     end_of_input: str
     goodbye: str

@@ -38,29 +38,58 @@ from triage.questionnaire.questions import YES, Question
 if TYPE_CHECKING:  # pragma: no cover
     from triage.models import Assessment
 
-# Bounds of the caches: signatures are small tuples; full assessments (with their trace, about
-# 90 KB each) are kept only for the last few cases a person looked at.
+# Bounds of the caches, in entries and in bytes (whichever is reached first): signatures are
+# small tuples; full assessments (with their trace, about 90 KB each) are kept only for the
+# last few cases a person looked at. The bytes are estimated when an entry is kept.
 SIGNATURES_KEPT = 16_384
 FACT_SETS_KEPT = 4_096
 ASSESSMENTS_KEPT = 256
+SIGNATURES_BYTES = 16 * 2**20
+FACT_SETS_BYTES = 16 * 2**20
+ASSESSMENTS_BYTES = 32 * 2**20
+
+
+def weigh(value: Any, _depth: int = 0) -> int:
+    """Roughly the bytes ``value`` holds: containers and strings by ``sys.getsizeof``, deeply;
+    a Pydantic model (an assessment) by the length of its JSON."""
+    import sys
+
+    if hasattr(value, "model_dump_json"):
+        return 2 * len(value.model_dump_json())
+    size = sys.getsizeof(value)
+    if _depth < 8 and isinstance(value, (tuple, list, frozenset, set)):
+        size += sum(weigh(v, _depth + 1) for v in value)
+    elif _depth < 8 and isinstance(value, dict):
+        size += sum(weigh(k, _depth + 1) + weigh(v, _depth + 1) for k, v in value.items())
+    elif _depth < 8 and hasattr(value, "__dataclass_fields__"):
+        size += sum(weigh(getattr(value, f), _depth + 1) for f in value.__dataclass_fields__)
+    return size
 
 
 class _LRU:
-    def __init__(self, size: int):
+    def __init__(self, size: int, max_bytes: Optional[int] = None):
         self.size = size
-        self.data: OrderedDict = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.data: OrderedDict = OrderedDict()  # key -> (value, its bytes)
         self.lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         with self.lock:
             if key in self.data:
                 self.data.move_to_end(key)
-                return self.data[key]
+                return self.data[key][0]
         value = make()
+        cost = weigh(key) + weigh(value) if self.max_bytes is not None else 0
         with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            if key in self.data:  # another thread kept it meanwhile
+                return value
+            self.data[key] = (value, cost)
+            self.bytes += cost
+            while len(self.data) > self.size or (self.max_bytes is not None and self.bytes > self.max_bytes
+                                                 and len(self.data) > 1):
+                _, (_, freed) = self.data.popitem(last=False)
+                self.bytes -= freed
         return value
 
 
@@ -83,9 +112,9 @@ class Assessor:
 
     def __init__(self):
         self.runs = 0  # engine runs (the cost of relevance)
-        self._signatures = _LRU(SIGNATURES_KEPT)
-        self._assessments = _LRU(ASSESSMENTS_KEPT)
-        self._facts = _LRU(FACT_SETS_KEPT)
+        self._signatures = _LRU(SIGNATURES_KEPT, SIGNATURES_BYTES)
+        self._assessments = _LRU(ASSESSMENTS_KEPT, ASSESSMENTS_BYTES)
+        self._facts = _LRU(FACT_SETS_KEPT, FACT_SETS_BYTES)
 
     @functools.cached_property
     def engine(self):
@@ -205,6 +234,10 @@ class Relevance:
         if q.kind == "several_of":
             return [[c.id] for c in q.choices]
         low, high = bounds(q, answers)
+        for other in self.questions:  # not below a number that may not exceed it (the age, below the onset)
+            given = answers.get(other.id)
+            if other.max_from == q.id and isinstance(given, int) and not isinstance(given, bool):
+                low = max(low, given)
         values = {low, high}
         for t in self.thresholds:
             values |= {t - 1, t, t + 1}

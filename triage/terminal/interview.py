@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
+from triage.errors import EngineError
 from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Emergency, Questionnaire, Session
@@ -44,7 +45,8 @@ class TerminalInterview:
     """One interview. ``io`` is a :class:`KeysIO` or a :class:`PlainIO`."""
 
     def __init__(self, io, session: Session, *, educator: bool = False, err: Optional[TextIO] = None,
-                 folder: Path = Path("."), warm_up: bool = True, resumed_from: Optional[str] = None):
+                 folder: Path = Path("."), warm_up: bool = True, resumed_from: Optional[str] = None,
+                 resume_note: Optional[str] = None):
         self.io = io
         self.session = session
         self.iv = session.questionnaire
@@ -54,6 +56,7 @@ class TerminalInterview:
         self.folder = folder
         self.warm_up = warm_up
         self.resumed_from = resumed_from
+        self.resume_note = resume_note
         self.last = None  # the assessment after the last answer (for educators' firings)
         self.section: Optional[str] = None
         self.shown = None  # the assessment shown as the result
@@ -75,6 +78,12 @@ class TerminalInterview:
             return self._run()
         except KeyboardInterrupt:
             return self._interrupted()
+        except EngineError as exc:
+            # Ctrl-C while the rules compute: the engine catches the KeyboardInterrupt in a rule's
+            # action and gives it back as its own error. It is still Ctrl-C.
+            if isinstance(exc.__cause__, KeyboardInterrupt) or "KeyboardInterrupt" in str(exc):
+                return self._interrupted()
+            raise
         except EOFError:
             print(self.t.end_of_input, file=self.err)
             return EXIT_USAGE
@@ -113,6 +122,8 @@ class TerminalInterview:
         say(_wrap(keys, width=self.width))
         if self.resumed_from:
             say(self.t.resumed.format(path=self.resumed_from))
+        if self.resume_note:
+            say(_wrap(self.resume_note, width=self.width))
         say()
 
     def questions(self) -> bool:
@@ -262,17 +273,38 @@ class TerminalInterview:
 
     def _save(self, question: str, default_name: str, write: Callable[[str], Path],
               default: bool = False) -> Optional[Path]:
-        """Offer to save; ``write(name)`` writes the file (atomically, owner-only)."""
+        """Offer to save; ``write(name)`` writes the file (atomically, owner-only).
+
+        An existing file is never replaced silently: at a terminal the person is asked (and
+        offered a free name instead); line by line (``--plain``, piped answers) the file is saved
+        under a free name, which is said. After a failed save the person chooses whether to try
+        another name, so Enter or the next answers typed never become file names.
+        """
+        from triage.files import free_name
+
         if not self.io.confirm(question, default=default):
             return None
+        offered = str(self.folder / default_name)
         while True:
-            name = self.io.text(self.t.file_name, default=str(self.folder / default_name)).strip()
+            name = self.io.text(self.t.file_name, default=offered).strip()
             if not name:
                 return None
+            target = Path(name).expanduser()
+            if target.exists() and not target.is_dir():
+                if isinstance(self.io, PlainIO):
+                    new = free_name(target)
+                    self.io.say(self.t.save_new_name.format(path=target, new=new))
+                    target = new
+                elif not self.io.confirm(self.t.save_exists.format(path=target), default=False):
+                    offered = str(free_name(target))
+                    continue
             try:
-                path = write(name)
+                path = write(str(target))
             except OSError as exc:
-                self.io.say(self.t.save_failed.format(path=name, reason=exc.strerror or exc))
+                self.io.say(self.t.save_failed.format(path=target, reason=exc.strerror or exc))
+                if not self.io.confirm(self.t.save_again, default=False):
+                    return None
+                offered = ""
                 continue
             self.io.say(self.t.saved.format(path=path))
             return path
@@ -289,12 +321,27 @@ class TerminalInterview:
                 path = self._save(self.t.interrupted, ANSWERS_FILE,
                                   lambda name: fhir.save_in_progress(name, answers), default=True)
                 if path is not None:
-                    self.io.say(self.t.resume_hint.format(path=path))
+                    self.io.say(self.t.resume_hint.format(**resume_command(path)))
                     return EXIT_INTERRUPTED
             self.io.say(self.t.quit)
         except (KeyboardInterrupt, EOFError):
             print("\n" + self.t.quit, file=self.err)
         return EXIT_INTERRUPTED
+
+
+def resume_command(path: Path) -> dict:
+    """The command that resumes from ``path``, as the person can type it where they started:
+    through ``./dev`` (which says so in ``TRIAGE_VIA_DEV`` and changes to the project's folder),
+    ``./dev run interview`` with the file's path from their folder; else the installed command."""
+    import os
+
+    dev = os.environ.get("TRIAGE_VIA_DEV")
+    if not dev:
+        return {"command": "dystonia-triage interview", "path": str(path)}
+    full = Path(path).resolve()
+    caller = Path(os.environ.get("TRIAGE_CALLER_DIR") or ".").resolve()
+    shown = str(full.relative_to(caller)) if full.is_relative_to(caller) else str(full)
+    return {"command": f"{dev} run interview", "path": shown}
 
 
 __all__ = ["TerminalInterview", "words", "EXIT_OK", "EXIT_USAGE", "EXIT_INTERRUPTED"]

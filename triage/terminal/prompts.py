@@ -227,9 +227,12 @@ class KeysIO:
     def text(self, message: str, default: str = "") -> str:
         import questionary
 
-        q = questionary.text(fit_prompt(message, self.width, [default + "x" * 10]), default=default,
+        # The default is shown greyed in the empty line (and taken on a bare Enter), not typed
+        # into it: a name typed replaces it instead of being appended to it.
+        q = questionary.text(fit_prompt(message, self.width, [default + "x" * 10]), default="",
+                             placeholder=[("class:placeholder fg:ansibrightblack", default)] if default else None,
                              **self._io)
-        return self._ask(q, extra=False)
+        return self._ask(q, extra=False) or default
 
 
 class PlainIO:

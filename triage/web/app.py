@@ -9,25 +9,50 @@ Run it with ``dystonia-triage serve``; build it with :func:`create_app` (an ASGI
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+import os
+import traceback
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Optional
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from triage import __version__, knowledge
 from triage.assessment import assess
-from triage.inputs import MAX_INPUT_BYTES, InputProblem, parse_cases
+from triage.inputs import (MAX_DEPTH, MAX_DIGITS, MAX_INPUT_BYTES, InputProblem, NotJson, items_of, load_json,
+                           parse_document)
 from triage.models import Assessment, Case
 from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Questionnaire, Session
-from triage.web import fhir_api, state
+from triage.web import fhir_api, state, work
 
 HERE = Path(__file__).resolve().parent
+MAX_FORM_FIELDS = 200  # a page posts a few dozen fields at most
+MAX_BATCH = 1_000  # cases in one API request: a bigger batch is refused (413), so no request hogs a worker
+# The rules engine is CPU-bound: it runs in a pool of threads sized to the machine, off the event
+# loop, so /healthz and the static files answer at once while the pool is busy.
+WORK_THREADS = max(1, min(8, (os.cpu_count() or 2) - 1))
+_limiter: Optional[anyio.CapacityLimiter] = None
+
+
+async def run_in_pool(fn, *args):
+    """``fn(*args)`` in the engine's thread pool (one limiter per process, made in its loop)."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(WORK_THREADS)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_limiter)
 # What the result page offers: (name in /download/NAME, button label). The first opens the
 # printable appointment report in a new tab; the others are files to keep or pass on.
 DOWNLOADS = [
@@ -45,69 +70,130 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; fr
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the
+    # page's own forms, and the cross-site check could not tell them from another site's. No
+    # address of this site holds an answer, and nothing is sent to any other site.
+    (b"referrer-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
 
-class Guard:
-    """ASGI middleware: security headers on every response, and a cap on request bodies.
+log = logging.getLogger("triage.web")
+PAGE_CACHE = b"private, no-cache"  # see Guard
+BODY_TIMEOUT = 30.0  # seconds a request body may take to arrive (a slow sender is cut off: 408)
 
-    Answers are private, so nothing but the static files may be cached.
+
+class Guard:
+    """ASGI middleware, outermost but for the framework's last-resort handler: security headers
+    on every response (errors included), a cap on request bodies, a timeout on reading them,
+    cross-site POSTs refused, and every failure turned into a page (or JSON under /api) with
+    the emergency advice. Nothing about a request's answers is ever logged: a failure is
+    logged with its type and where it happened, not its message or values.
+
+    Caching: answers are private, so nothing may be stored by a shared cache, and errors,
+    the API and the downloads are ``no-store``. The questionnaire's own pages are
+    ``private, no-cache``: the browser keeps its copy of a page it was shown, so Back and
+    Forward show it again without the "Confirm Form Resubmission" warning (README: the privacy
+    trade-off), and a normal visit always asks the server again.
     """
 
-    def __init__(self, app, max_body: int = MAX_INPUT_BYTES) -> None:
+    def __init__(self, app, max_body: int = MAX_INPUT_BYTES, errors=None) -> None:
         self.app = app
         self.max_body = max_body
+        self.errors = errors  # (status, path, detail) -> Response; set by create_app
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         static = scope["path"].startswith("/static/")
+        started = False
+
+        async def send_with_headers(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"server"]
+                names = {k for k, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if not static and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        async def fail(status: int, detail: str) -> None:
+            if started:
+                return
+            response = self._error(status, scope["path"], detail)
+            await response(scope, receive, send_with_headers)
+
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and cross_site(scope):
+            return await fail(403, "request: sent from another site; the questionnaire only accepts its own pages")
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                return await _too_large(send)
+                return await fail(413, f"request body too large (more than {self.max_body:,} bytes)")
         seen = 0
 
         async def limited_receive():
             nonlocal seen
-            message = await receive()
+            with anyio.fail_after(BODY_TIMEOUT):
+                message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     raise _TooLarge()
             return message
 
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"server"]
-                names = {k for k, _ in headers}
-                if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", CSP.encode()))
-                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _TooLarge:
-            await _too_large(send)
+            await fail(413, f"request body too large (more than {self.max_body:,} bytes)")
+        except TimeoutError:
+            await fail(408, "request: the body took too long to arrive")
+        except Exception as exc:
+            if type(exc).__name__ in ("ClientDisconnect", "ClientDisconnected"):
+                return  # the person closed the page or lost the network: routine, not an error
+            # the type and where, never the message: it may quote an answer
+            where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)[-5:]))
+            log.error("%s %s failed: %s (message not logged: it may hold answers)\n%s",
+                      scope["method"], scope["path"], type(exc).__name__, where.rstrip())
+            await fail(500, "the server failed; nothing was stored")
+
+    def _error(self, status: int, path: str, detail: str) -> Response:
+        if self.errors is not None:
+            try:
+                return self.errors(status, path, detail)
+            except Exception:  # the error page itself failed: plain words, still with the advice
+                log.error("the error page failed: %s", traceback.format_exc(limit=0).strip())
+        return JSONResponse({"detail": detail, "emergency": EMERGENCY_FALLBACK}, status_code=status)
+
+
+EMERGENCY_FALLBACK = "If you cannot breathe or swallow, call emergency services now."
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send) -> None:
-    body = b'{"detail": "request body too large"}'
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"content-security-policy", CSP.encode()), *SECURITY_HEADERS, (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def cross_site(scope) -> bool:
+    """Whether a request comes from another site's page: the browser says so in
+    ``Sec-Fetch-Site`` (anything but same-origin, or none for a typed address), or an
+    ``Origin`` that is not this server's host. Programs that send neither (curl, a clinic
+    system calling the API) are not browsers and are let through."""
+    headers = {k: v for k, v in scope["headers"] if k in (b"sec-fetch-site", b"origin", b"host")}
+    site = headers.get(b"sec-fetch-site")
+    if site is not None and site.lower() not in (b"same-origin", b"none"):
+        return True
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    if origin == b"null":
+        return True
+    netloc = urlsplit(origin.decode("latin-1")).netloc.lower()
+    return netloc != headers.get(b"host", b"").decode("latin-1").lower()
 
 
 def _environment() -> Environment:
@@ -115,6 +201,12 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(version=__version__, kb=knowledge.default())
     return env
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app):
+    yield
+    work.shutdown()  # the worker processes of large batches, if any were started
 
 
 def create_app() -> FastAPI:
@@ -126,17 +218,31 @@ def create_app() -> FastAPI:
                      "neurologist can. The API speaks the project's case and assessment contract."),
         docs_url=None, redoc_url=None,  # the interactive docs would load third-party assets
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
-    app.add_middleware(Guard)
     app.include_router(fhir_api.router())  # FHIR (SDC, $assess) and CDS Hooks
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env = _environment()
     kb = knowledge.default()
     pages = Pages(env, Questionnaire(kb), kb)
+    app.add_middleware(Guard, errors=pages.error)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return pages.error(exc.status_code, request.url.path, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # the framework's own message quotes the input: say only where the problem is
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:5])
+        return pages.error(422, request.url.path, f"request: not valid at {where or 'the body'}")
+
+    async def form_of(request: Request):
+        return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_INPUT_BYTES)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def welcome() -> HTMLResponse:
-        return pages.render("welcome.html", title="Start")
+        return pages.render("welcome.html", title="Start", cache=False)
 
     @app.get("/step", include_in_schema=False)
     def step_get() -> RedirectResponse:
@@ -145,18 +251,15 @@ def create_app() -> FastAPI:
 
     @app.post("/step", response_class=HTMLResponse, include_in_schema=False)
     async def step(request: Request) -> HTMLResponse:
-        form = await request.form()
-        return pages.step(form)
+        return await run_in_pool(pages.step, await form_of(request))
 
     @app.post("/download/{name}", include_in_schema=False)
     async def download(name: str, request: Request) -> Response:
-        form = await request.form()
-        return pages.download(name, form)
+        return await run_in_pool(pages.download, name, await form_of(request))
 
     @app.post("/report", response_class=HTMLResponse, include_in_schema=False)
     async def printable(request: Request) -> Response:
-        form = await request.form()
-        return pages.report(form)
+        return await run_in_pool(pages.report, await form_of(request))
 
     @app.get(
         "/api/questionnaire",
@@ -171,18 +274,22 @@ def create_app() -> FastAPI:
         return JSONResponse(fhir.questionnaire(), media_type="application/fhir+json")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict:
+    async def healthz() -> dict:
+        # on the event loop, never behind the engine's pool: it answers while the server is busy
         return {"status": "ok"}
 
     @app.post(
         "/api/assess",
         summary="Assess a case (or a JSON array of cases)",
         description=("Send a case in the contract's shape; get the assessment. A JSON array of "
-                     "cases gives an array of assessments, in order. Malformed JSON gives 400; a "
-                     "case that breaks the contract gives 422 with one line per problem, naming "
-                     "the field and the allowed values."),
+                     f"cases (at most {MAX_BATCH:,}) gives an array of assessments, in order. "
+                     "Malformed JSON gives 400; a larger batch gives 413; a case that breaks the "
+                     "contract, a key given twice in one object, JSON nested more than "
+                     f"{MAX_DEPTH} deep or a number of more than {MAX_DIGITS} digits gives 422 "
+                     "with one line per problem, naming the field and the allowed values."),
         response_model=Assessment,
         responses={400: {"description": "not valid JSON"},
+                   413: {"description": f"more than {MAX_BATCH:,} cases, or a body over {MAX_INPUT_BYTES:,} bytes"},
                    422: {"description": "the case breaks the contract; `errors` names each field"}},
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
             "schema": {"oneOf": [{"$ref": "#/components/schemas/Case"},
@@ -190,19 +297,36 @@ def create_app() -> FastAPI:
     )
     async def api_assess(request: Request) -> Response:
         raw = await request.body()
+        result = await run_in_pool(api_work, raw)
+        if isinstance(result, list):  # a large batch, validated: assessed in a worker process
+            body = await asyncio.wrap_future(work.pool().submit(work.assess_json, result))
+            return Response(body, media_type="application/json")
+        return result
+
+    def api_work(raw: bytes):
+        """The response, or (for a large valid batch) the cases to assess in a worker process."""
         try:
-            text = raw.decode("utf-8")
-            json.loads(text)
-        except (UnicodeDecodeError, ValueError) as exc:
-            return JSONResponse({"detail": f"body: not valid JSON ({exc})"}, status_code=400)
+            doc = load_json(raw.decode("utf-8"), "body")
+        except UnicodeDecodeError as exc:
+            return pages.api_error(400, f"body: not valid JSON (not UTF-8 text at byte {exc.start})")
+        except InputProblem as exc:
+            return pages.api_error(400 if isinstance(exc, NotJson) else 422, str(exc))
+        items, _ = items_of(doc)
+        if len(items) > MAX_BATCH:
+            return pages.api_error(413, f"body: a batch of {len(items):,} cases; at most {MAX_BATCH:,} cases "
+                                        "in one request (send several requests)")
         try:
-            cases, batch = parse_cases(text, "body")
+            inputs, batch = parse_document(doc, "body")
         except InputProblem as exc:
             lines = str(exc).splitlines()
-            return JSONResponse({"detail": lines[0], "errors": [ln.strip() for ln in lines[1:]]},
-                                status_code=422)
-        docs = [assess(c).model_dump(mode="json") for c in cases]
-        return JSONResponse(docs if batch else docs[0])
+            return pages.api_error(422, lines[0], [ln.strip() for ln in lines[1:]])
+        if batch and len(inputs) > work.PROCESS_BATCH:
+            return [c.model_dump(mode="json", exclude_none=True) for c, _asked in inputs]
+        # one assessment at a time, serialised on its own: a batch never holds the interpreter
+        # lock for long in one call (json.dumps of a whole batch would, and /healthz would wait)
+        parts = [assess(c).model_dump_json().encode() for c, _asked in inputs]
+        body = b"[" + b",".join(parts) + b"]" if batch else parts[0]
+        return Response(body, media_type="application/json")
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -227,14 +351,44 @@ class Pages:
         self.env = env
         self.iv = iv
         self.kb = kb
+        t = iv.text
+        # the numbers to call, as links a phone dials (settings in knowledge/questions.yaml)
+        self.calls = [{"href": f"tel:{t.emergency_phone}", "label": t.call_emergency.format(number=t.emergency_phone)}]
+        if t.clinic_phone:
+            self.calls.append({"href": f"tel:{t.clinic_phone}", "label": t.call_clinic.format(number=t.clinic_phone)})
 
     # -- rendering ------------------------------------------------------------------------
-    def render(self, template: str, status: int = 200, session: Optional[Session] = None, **ctx) -> HTMLResponse:
+    def render(self, template: str, status: int = 200, session: Optional[Session] = None, *, cache: bool = True,
+               **ctx) -> HTMLResponse:
+        """A page. ``cache``: the browser may keep it for Back and Forward (see :class:`Guard`);
+        error pages are not kept."""
         ctx.setdefault("error", None)
         ctx.setdefault("hide_banner", False)
         session = session or self.iv.session()
-        ctx.update(answers_json=state.dump(session.answers), banner=self.banner(session), words=self.iv.text)
-        return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status)
+        ctx.update(answers_json=state.dump(session.answers), banner=self.banner(session), words=self.iv.text,
+                   calls=self.calls)
+        headers = {"cache-control": PAGE_CACHE.decode()} if cache else None
+        return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status, headers=headers)
+
+    ERROR_TITLES = {403: "Refused: this page was sent from another site", 404: "Not found",
+                    405: "This address does not take that request", 408: "The request took too long",
+                    413: "Too much was sent", 422: "The request could not be read",
+                    500: "Sorry, something went wrong"}
+
+    def error(self, status: int, path: str, detail: str) -> Response:
+        """Any error: JSON under /api, else a page; both with the emergency advice."""
+        if path.startswith("/api/"):
+            return self.api_error(status, detail)
+        return self.render("bad.html", status=status, cache=False, title=self.ERROR_TITLES.get(status, "Error"),
+                           message=self.ERROR_TITLES.get(status, "Error") + ".", detail=detail)
+
+    def api_error(self, status: int, detail: str, errors: Optional[list[str]] = None) -> JSONResponse:
+        doc: dict = {"detail": detail}
+        if errors is not None:
+            doc["errors"] = errors
+        doc["emergency"] = " ".join(self.iv.text.emergency_now.split())
+        doc["call"] = [c["href"] for c in self.calls]
+        return JSONResponse(doc, status_code=status)
 
     def banner(self, session: Session) -> Optional[dict]:
         """The emergency the answers so far reach, whatever made it one: on every page."""
@@ -299,7 +453,7 @@ class Pages:
                            unfinished=not session.complete(), downloads=DOWNLOADS)
 
     def bad(self, message: str) -> HTMLResponse:
-        return self.render("bad.html", status=400, title="Error: the answers could not be read",
+        return self.render("bad.html", status=400, cache=False, title="Error: the answers could not be read",
                            message=self.iv.text.bad_answers, detail=message)
 
     # -- the flow -------------------------------------------------------------------------
@@ -396,7 +550,7 @@ class Pages:
             doc = fhir.response_from_answers(session.active, status=status)
             return _attachment(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "application/fhir+json",
                                "dystonia-triage-answers.fhir.json")
-        return self.render("bad.html", status=404, title="Not found", message="There is no such download.",
+        return self.render("bad.html", status=404, cache=False, title="Not found", message="There is no such download.",
                            detail=name)
 
 

@@ -263,7 +263,8 @@ class Session:
 
     def emergency_to_show(self) -> Optional[Emergency]:
         """The emergency to show at once after the last answer: one the person has not been
-        shown yet (a higher level, or other reasons), whatever made it one. Showing it is
+        shown yet (none shown since the answers last reached no emergency, or a higher level),
+        whatever made it one. Showing it is
         recorded, so it interrupts once; it stays in :meth:`emergency` for every later page."""
         now = self.emergency()
         if now is None:
@@ -271,9 +272,8 @@ class Session:
             return None
         key = (now.level, tuple(now.reasons))
         seen = self.emergency_seen
-        if seen is not None and (seen == key or (self.questionnaire.rank(seen[0]) >= self.questionnaire.rank(now.level)
-                                                 and set(now.reasons) <= set(seen[1]))):
-            return None
+        if seen is not None and self.questionnaire.rank(seen[0]) >= self.questionnaire.rank(now.level):
+            return None  # shown already at this level (the banner keeps every reason in view)
         self.emergency_seen = key
         return now
 

@@ -69,6 +69,8 @@ def test_a_valid_case_with_one_field_set_to_anything(case, field, value):
     """Wrong types, unknown ids, unknown fields: refused with the field named, or assessed."""
     result = assess_bytes(json.dumps({**case, field: value}).encode(), "--format", "json")
     if result.code == 2:
+        if "a number is far too long" in result.err:
+            return  # refused before parsing, whatever field holds it (issue 12)
         if field in FIELDS:
             assert field in result.err
         else:

@@ -27,7 +27,7 @@ def test_every_contract_id_is_in_the_knowledge_base():
         "lower_limb_left", "lower_limb_right", "upper_limb", "lower_limb"}
     assert {f.id for f in kb.features} == {
         "sensory_trick", "task_specific", "worse_with_stress", "better_after_sleep",
-        "alcohol_improves", "one_side_face", "urge_to_move"}
+        "alcohol_improves", "one_side_face", "urge_to_move", "urge_before"}
     assert {h.id for h in kb.history} == {"family_history", "brain_injury", "stroke", "parkinsons"}
     assert set(kb.ids("red_flags")) == {
         "breathing_difficulty", "swallowing_difficulty", "eyes_stuck_upward", "fever_with_spasms",
@@ -36,7 +36,7 @@ def test_every_contract_id_is_in_the_knowledge_base():
         "generalized", "focal.blepharospasm", "focal.cervical", "focal.facial", "focal.laryngeal",
         "focal.upper_limb", "focal.lower_limb", "focal.truncal", "segmental", "multifocal",
         "hemidystonia", "myoclonus_dystonia"}
-    assert set(kb.ids("causes")) == {"drug_induced_acute", "tardive", "structural",
+    assert set(kb.ids("causes")) == {"drug_induced_acute", "drug_induced_subacute", "tardive", "structural",
                                      "neurodegenerative", "genetic", "idiopathic"}
     assert set(kb.ids("mimics")) == {"hemifacial_spasm", "essential_tremor", "tics"}
     assert set(kb.ids("next_steps")) >= {
@@ -45,7 +45,7 @@ def test_every_contract_id_is_in_the_knowledge_base():
     assert [c.id for c in sorted(kb.care_levels, key=lambda c: c.rank)] == [
         "information", "routine", "urgent", "emergency", "emergency_ambulance"]
     assert {c.id for c in kb.case.respondent} == {"self", "caregiver", "clinician", "educator"}
-    assert {c.id for c in kb.case.dopamine_blocker} == {"none", "recent", "long_term", "unknown"}
+    assert {c.id for c in kb.case.dopamine_blocker} == {"none", "recent", "weeks", "long_term", "unknown"}
 
 
 @pytest.mark.parametrize("file, old, new, message", [

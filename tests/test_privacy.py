@@ -55,7 +55,7 @@ SAMPLES: dict[str, list[tuple[list[str], bytes]]] = {
     "interview": [
         # a whole blepharospasm interview answered line by line, declining to save anything
         (["interview", "--plain"],
-         b"9\n1\n61\n8\n58\n9\n1\n2\n2\n1\n1\n5\n\n\n2\n2\n"),
+         b"9\n1\n61\n8\n1\n58\n9\n1\n2\n2\n1\n2\n4\n\n\n2\n2\n"),
     ],
     "explain": [
         (["explain", "{case}"], b""),

@@ -186,7 +186,8 @@ BLEPHAROSPASM = {
     "onset_age": "58", "symptoms": ["Blinking you cannot control, eye twitching, or eyes squeezing shut"],
     "other_regions": ["No other part"], "sensory_trick": ["Yes"], "task_specific": ["No"],
     "better_after_sleep": ["No"], "alcohol_improves": ["No"], "one_side_face": ["No"],
-    "urge_to_move": ["No"], "worse_with_stress": ["No"], "onset": ["It came on slowly, over weeks or longer"],
+    "urge_before": ["No"], "urge_to_move": ["No"], "worse_with_stress": ["No"],
+    "onset": ["It came on slowly, over weeks or longer"], "family_history": ["No"], "tremor_sites": ["Not sure"],
     "course": ["It is getting worse or spreading"], "dopamine_blocker": ["No"], "history": ["None of these"],
     "details": ["Touching a spot (chin, face, back of the head) briefly eases the movement"],
 }
@@ -348,7 +349,7 @@ def test_keyboard_only_with_a_visible_focus_and_clear_errors(visit):
     v.check("focus")
     with v.page.expect_navigation():
         kb.press("Enter")
-    assert v.title().startswith("Is any of these happening now")
+    assert v.title().startswith("Is any of these new, or suddenly much worse")
     tab_to(v, "document.activeElement.value", "none")  # "None of these", ticked with the space bar
     kb.press("Space")
     kb.press("Tab")  # "Why are you asking this?" opens with Enter, and says why

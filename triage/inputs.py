@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import IO
 
 MAX_INPUT_BYTES = 1_000_000  # far above any real case file; a larger input is refused
 MAX_PROBLEMS = 20  # problems listed for one input; the rest are counted, not listed
@@ -23,20 +24,28 @@ class NotJson(InputProblem):
     """Input that is not JSON at all (the API answers 400 rather than 422)."""
 
 
-def read_input(path: str) -> str:
-    """The text of a file, or of standard input for ``-``, refusing what is too large."""
+def open_input(path: str) -> IO[bytes]:
+    """A file opened for reading, or standard input for ``-``; a problem names the path."""
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
+        return sys.stdin.buffer if path == "-" else open(path, "rb")
     except FileNotFoundError:
         raise InputProblem(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputProblem(f"{path}: is a folder, not a case file") from None
     except OSError as exc:
         raise InputProblem(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def read_input(path: str) -> str:
+    """The text of a file, or of standard input for ``-``, refusing what is too large."""
+    stream = open_input(path)
+    try:
+        data = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise InputProblem(f"{path}: cannot be read ({exc.strerror})") from None
+    finally:
+        if path != "-":
+            stream.close()
     if len(data) > MAX_INPUT_BYTES:
         raise InputProblem(f"{path}: larger than {MAX_INPUT_BYTES:,} bytes; a case file is a few hundred bytes")
     try:

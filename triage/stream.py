@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Iterator, Optional
 
-from triage.inputs import MAX_INPUT_BYTES, MAX_PROBLEMS, InputProblem
+from triage.inputs import MAX_INPUT_BYTES, MAX_PROBLEMS, InputProblem, open_input
 
 MAX_LINE_BYTES = MAX_INPUT_BYTES  # one line is one case: the cap of a case file
 CHUNK = 1 << 16
@@ -267,14 +267,7 @@ def run(path: str, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr) -> int:
     from triage.cli import EXIT_OK, EXIT_USAGE
 
     name = "stdin" if path == "-" else path
-    try:
-        stream: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
-    except FileNotFoundError:
-        raise InputProblem(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputProblem(f"{path}: is a folder, not a case file") from None
-    except OSError as exc:
-        raise InputProblem(f"{path}: cannot be read ({exc.strerror})") from None
+    stream = open_input(path)
     try:
         regular = _regular_size(stream)
         outcome = assess_stream(stream, out, name, err, total_bytes=regular,

@@ -96,10 +96,4 @@ def parse(q: Question, given: Sequence[str], answers: Mapping[str, Any], words: 
     return given[0]
 
 
-def quiet(q: Question) -> Any:
-    """The answer of someone with nothing to report (no, none, not known): what scripted runs
-    such as the benchmarks give."""
-    return q.quiet_answer()
-
-
-__all__ = ["AnswerError", "NONE", "bounds", "check", "parse", "quiet"]
+__all__ = ["AnswerError", "NONE", "bounds", "check", "parse"]

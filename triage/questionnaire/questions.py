@@ -88,26 +88,27 @@ class Condition(_Strict):
         return have <= self.at_most  # type: ignore[operator]
 
 
-def _listed(value: object) -> object:
-    """One condition, or a list of them, read as a list."""
-    return [value] if isinstance(value, dict) else value
+class _Conditional(_Strict):
+    """Something that holds only when every condition in ``when`` holds (one condition, or a
+    list of them; none: always)."""
 
-
-class ForTheRecord(_Strict):
-    """Why a question is asked even when no answer can change the triage: the neurologist
-    needs the answer. Asked when every condition in ``when`` holds (no condition: whenever the
-    question applies)."""
-
-    reason: str = Field(min_length=1)
     when: list[Condition] = []
 
     @field_validator("when", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
-        return _listed(value)
+        return [value] if isinstance(value, dict) else value
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the conditions hold for the earlier answers (question id -> answer)."""
         return all(c.holds(answers) for c in self.when)
+
+
+class ForTheRecord(_Conditional):
+    """Why a question is asked even when no answer can change the triage: the neurologist
+    needs the answer. Asked when its conditions hold (none: whenever the question applies)."""
+
+    reason: str = Field(min_length=1)
 
 
 class QChoice(_Strict):
@@ -126,7 +127,7 @@ class QChoice(_Strict):
 SHORT_MAX = 30  # a review row "Sensory trick: Yes" must fit a narrow terminal
 
 
-class Question(_Strict):
+class Question(_Conditional):
     id: str
     short: str = Field(min_length=2, max_length=SHORT_MAX)  # the review screen's label
     section: str
@@ -143,18 +144,8 @@ class Question(_Strict):
     max_from: Optional[str] = None
     unit: Optional[str] = None
     optional: bool = False
-    when: list[Condition] = []
     always: Optional[str] = None
     record: Optional[ForTheRecord] = None  # asked for the record when it holds (see ForTheRecord)
-
-    @field_validator("when", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return _listed(value)
-
-    def applies(self, answers: Mapping[str, Any]) -> bool:
-        """Whether the question's condition holds for the earlier answers."""
-        return all(c.holds(answers) for c in self.when)
 
     def choice(self, choice_id: str) -> QChoice:
         for c in self.choices:

@@ -110,11 +110,12 @@ class Summary:
 class Assessor:
     """Assessments of the cases answers make, keyed by the facts the rules read."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.runs = 0  # engine runs (the cost of relevance)
         self._signatures = _LRU(SIGNATURES_KEPT, SIGNATURES_BYTES)
         self._assessments = _LRU(ASSESSMENTS_KEPT, ASSESSMENTS_BYTES)
         self._facts = _LRU(FACT_SETS_KEPT, FACT_SETS_BYTES)
+        self._regions: dict[tuple[str, ...], tuple[str, ...]] = {}  # at most 2**12 symptom sets
 
     @functools.cached_property
     def engine(self):
@@ -193,12 +194,10 @@ class Assessor:
 
     def derived_regions(self, symptoms: tuple[str, ...]) -> list[str]:
         """The regions the rules derive from the symptoms alone (a case naming no region)."""
-        return list(_derived_regions(self, tuple(sorted(symptoms))))
-
-
-@functools.lru_cache(maxsize=4096)
-def _derived_regions(assessor: "Assessor", symptoms: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(assessor.assessment({"version": 1, "symptoms": list(symptoms)}).regions)
+        key = tuple(sorted(set(symptoms)))
+        if key not in self._regions:
+            self._regions[key] = tuple(self.assessment({"version": 1, "symptoms": list(key)}).regions)
+        return list(self._regions[key])
 
 
 def _case_key(case: Mapping[str, Any]) -> tuple:

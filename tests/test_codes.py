@@ -5,6 +5,7 @@ drug-induced dystonia is coded as the ICD-10-CM tabular says."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -16,7 +17,8 @@ with warnings.catch_warnings():  # it reads its bundled CMS tables with a deprec
     warnings.simplefilter("ignore", DeprecationWarning)
     import simple_icd_10_cm as cm
 
-from triage import fhir, fhir_terminology
+from triage import fhir, fhir_terminology, render, teaching
+from triage.assessment import assess
 from triage.models import KB
 
 ICD = sorted(KB.code_titles.icd10cm.items())
@@ -98,3 +100,41 @@ def test_every_project_code_has_one_display_everywhere():
     for doc in fhir.questionnaires():
         walk(doc)
     walk(fhir_terminology.terminology_bundle())
+
+
+DRUG_CASES = [tc for tc in teaching.default() if {c.id for c in assess(tc.case).causes} & set(KB.coding.cause_first)]
+
+
+def test_there_are_teaching_cases_with_each_drug_induced_cause():
+    seen = {c.id for tc in DRUG_CASES for c in assess(tc.case).causes} & set(KB.coding.cause_first)
+    assert seen == set(KB.coding.cause_first)
+
+
+@pytest.mark.parametrize("tc", DRUG_CASES, ids=[tc.id for tc in DRUG_CASES])
+def test_every_output_codes_a_drug_induced_dystonia_by_the_drug_induced_code_with_the_note(tc):
+    """Not only FHIR: the JSON, the appointment report and the chart summary a coder reads give
+    no idiopathic or focal ICD-10-CM code beside a drug-induced cause, and say to code the drug."""
+    a = assess(tc.case)
+    pattern_codes = {t.codes.icd10cm for t in KB.types if t.id in {c.type for c in a.candidates}}
+    cause_codes = {c.codes.icd10cm for c in KB.causes if c.id in {x.id for x in a.causes}}
+    pattern_codes -= cause_codes
+    assert pattern_codes, "the case's patterns have ICD-10-CM codes of their own"
+    doc = json.loads(render.render([a], [tc.case], "json", batch=False))
+    assert [c["system"] for cand in doc["candidates"] for c in cand["codes"]] == \
+        [c.system for cand in a.candidates for c in cand.codes]
+    assert not {c["code"] for cand in doc["candidates"] for c in cand["codes"]} & pattern_codes
+    assert "Code the drug too" in doc["coding_note"]
+    for fmt in ("markdown", "summary", "html"):
+        out = render.render([a], [tc.case], fmt, batch=False)
+        for code in pattern_codes:
+            assert not re.search(rf"\b{re.escape(code)}\b", out), (fmt, code)
+        assert any(code in out for code in cause_codes), fmt
+        assert "Code the drug too" in out, fmt
+
+
+def test_an_idiopathic_pattern_keeps_its_code_in_every_output():
+    tc = teaching.by_id("blepharospasm_classic")
+    a = assess(tc.case)
+    assert a.coding_note is None
+    for fmt in ("json", "markdown", "summary"):
+        assert "G24.5" in render.render([a], [tc.case], fmt, batch=False), fmt

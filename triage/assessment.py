@@ -69,12 +69,13 @@ def _built(model, **values):
 _set = object.__setattr__
 
 
-def _codes(codes) -> list[Code]:
-    """The codes of a type, cause or look-alike; ``display`` is the code's own title."""
+def _codes(codes, skip: tuple[str, ...] = ()) -> list[Code]:
+    """The codes of a type, cause or look-alike; ``display`` is the code's own title. The code
+    systems in ``skip`` are left out."""
     out = []
     for key, (system, _name) in SYSTEMS.items():
         value = getattr(codes, key, None)
-        if value:
+        if value and key not in skip:
             out.append(_built(Code, system=system, code=value, display=getattr(KB.code_titles, key)[value]))
     return out
 
@@ -94,6 +95,11 @@ def _assessment(case: Case, run, book) -> Assessment:
     support_rank = {s.id: s.rank for s in KB.support}
 
     support = {f["of"]: f for f in run.of_type("support")}
+    cause_ids = [f["v"] for f in run.of_type("cause")]
+    # codes.yaml ``coding``: a cause coded instead of the patterns (a drug-induced dystonia)
+    # takes the patterns' ICD-10-CM codes away; they keep their HPO phenotype ids.
+    coded_by = next((c for c in causes if c in cause_ids and c in KB.coding.cause_first), None)
+    skip = ("icd10cm",) if coded_by else ()
     candidates = []
     for fact in run.of_type("candidate"):
         t = types[fact["v"]]
@@ -103,7 +109,7 @@ def _assessment(case: Case, run, book) -> Assessment:
             because += [r for r in run.because(level) if r not in because]
         candidates.append(_built(
             Candidate, type=t.id, label=t.label, support=level["v"] if level else "possible",
-            because=because, description=t.description, codes=_codes(t.codes),
+            because=because, description=t.description, codes=_codes(t.codes, skip),
         ))
     # KNOWLEDGE: hemidystonia first, myoclonus-dystonia before the distribution type; the
     # types' rank says so, and support orders candidates of equal rank.
@@ -151,6 +157,7 @@ def _assessment(case: Case, run, book) -> Assessment:
                            because=run.because(f))
                     for f in steps],
         regions=[r for r in KB.by_id("regions") if r in involved],
+        coding_note=" ".join(KB.coding.cause_first[coded_by].split()) if coded_by else None,
         disclaimer=KB.text.disclaimer,
         trace=trace,
     )

@@ -61,7 +61,6 @@ def _response_of(request: Any) -> tuple[Any, str]:
 def cards(request: Any) -> dict:
     """The cards for a CDS Hooks request (no response to read: no card)."""
     from triage.assessment import assess
-    from triage.fhir_results import coding_note
 
     doc, where = _response_of(request)
     if doc is None:
@@ -80,9 +79,8 @@ def cards(request: Any) -> dict:
         lines += [f"- {c.label}: {KB.text.support_label.get(c.support, c.support)}" for c in a.candidates] + [""]
     if a.next_steps:
         lines += [words.next_steps_heading] + [f"- {' '.join(s.text.split())}" for s in a.next_steps] + [""]
-    note = coding_note(a)
-    if note:
-        lines += [note, ""]
+    if a.coding_note:
+        lines += [a.coding_note, ""]
     lines.append(f"*{' '.join(a.disclaimer.split())}*")
     card = {
         "uuid": str(uuid.uuid4()), "summary": summary, "indicator": words.indicator[a.care_level],

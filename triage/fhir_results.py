@@ -9,8 +9,9 @@
 * a ``Device`` naming the tool, its version and the knowledge base's version and fingerprint,
   and a ``Provenance`` saying it made the others.
 
-Codes follow the ICD-10-CM tabular notes as ``codes.yaml`` ``coding`` says: a drug-induced
-cause is coded instead of the patterns' idiopathic codes, with a note to code the drug. Every
+Codes follow the ICD-10-CM tabular notes as the assessment carries them (``codes.yaml``
+``coding``): a drug-induced cause is coded instead of the patterns' idiopathic codes, and the
+assessment's ``coding_note`` says to code the drug. Every
 resource is validated with fhir.resources; the tests also validate them against the HL7 R4
 JSON Schema.
 """
@@ -21,7 +22,6 @@ import uuid
 from typing import Any, Optional, Sequence
 
 from triage import fhir
-from triage.assessment import SYSTEMS
 from triage.fhir_terminology import result_coding
 from triage.models import KB, Assessment, Asked, Case
 
@@ -44,32 +44,18 @@ def _subject() -> dict:
     return {"display": KB.fhir.subject_display}
 
 
-def coding_note(assessment: Assessment) -> Optional[str]:
-    """The ICD-10-CM note of the first cause coded instead of the patterns (codes.yaml)."""
-    for cause in assessment.causes:
-        if cause.id in KB.coding.cause_first:
-            return " ".join(KB.coding.cause_first[cause.id].split())
-    return None
-
-
-def _codings(table: str, item_id: str, codes: Sequence[Any], skip_icd: bool = False) -> list[dict]:
-    out = [result_coding(table, item_id)]
-    icd = SYSTEMS["icd10cm"][0]
-    for c in codes:
-        if skip_icd and c.system == icd:
-            continue
-        out.append({"system": c.system, "code": c.code, "display": c.display})
-    return out
+def _codings(table: str, item_id: str, codes: Sequence[Any]) -> list[dict]:
+    return [result_coding(table, item_id)] + [{"system": c.system, "code": c.code, "display": c.display}
+                                               for c in codes]
 
 
 def risk_assessment(assessment: Assessment, response_ref: str, when: str) -> dict:
     """The RiskAssessment of an assessment (see the module's docstring)."""
-    cause_first = coding_note(assessment) is not None
     predictions = []
     for c in assessment.candidates:
         risk = KB.fhir.risk_probability[c.support]
         predictions.append({
-            "outcome": {"coding": _codings("types", c.type, c.codes, skip_icd=cause_first),
+            "outcome": {"coding": _codings("types", c.type, c.codes),
                         "text": f"{KB.text.support_label.get(c.support, c.support)}: {c.label}"},
             "qualitativeRisk": {"coding": [
                 {"system": RISK_PROBABILITY, "code": risk, "display": RISK_DISPLAY[risk]},
@@ -81,9 +67,8 @@ def risk_assessment(assessment: Assessment, response_ref: str, when: str) -> dic
             predictions.append({"outcome": {"coding": _codings(table, f.id, f.codes), "text": f.label},
                                 "rationale": _because(f.because)})
     notes = [{"text": " ".join(assessment.disclaimer.split())}]
-    note = coding_note(assessment)
-    if note:
-        notes.append({"text": note})
+    if assessment.coding_note:
+        notes.append({"text": assessment.coding_note})
     doc: dict[str, Any] = {
         "resourceType": "RiskAssessment", "status": "final",
         "extension": [{"url": _ext("care-level"), "valueCodeableConcept": {

@@ -252,6 +252,8 @@ class ReportWords(Strict):
     match: str
     why: str
     codes: str
+    coding_note: str
+    coded_by_cause: str
     regions_taken: str
     nothing_found: str
     causes_heading: str
@@ -318,6 +320,7 @@ class ChartWords(Strict):
     causes: str
     mimics: str
     workup: str
+    coding: str
     tool: str
     knowledge: str
     absent_not_known: str

@@ -149,6 +149,9 @@ def _build(KB) -> SimpleNamespace:  # noqa: N803 - the knowledge base, as the mo
         red_flags: list[RedFlagFinding] = []
         next_steps: list[NextStep] = []
         regions: list[RegionId] = Field(default=[], description="the body regions the rules took as involved")
+        coding_note: Optional[str] = Field(
+            default=None, description="how the codes combine when a cause is coded instead of the "
+            "patterns (the ICD-10-CM tabular notes), with what else to code")
         disclaimer: str = Field(min_length=1)
         trace: list[TraceEntry] = []
 

@@ -219,6 +219,26 @@ def test_unknown_fhir_paths_methods_and_media_types_get_an_operation_outcome(cli
         assert r.status_code in (status, 404), r.text
 
 
+@pytest.mark.parametrize("path", ["/fhir/Questionnaire/$next-question", "/fhir/$assess",
+                                  f"/cds-services/{KB.fhir.cds_hooks.id}"])
+def test_what_the_server_refuses_before_an_endpoint_reads_it_is_an_operation_outcome_too(client, path):
+    """Too large a body (413) and a post from another site (403) are refused by the server's
+    guard before the FHIR code runs: an EHR still gets an OperationOutcome it can read."""
+    from triage.web.app import MAX_INPUT_BYTES
+
+    big = client.post(path, content=b" " * (MAX_INPUT_BYTES + 1), headers=FHIR)
+    cross = client.post(path, content=b"{}", headers={**FHIR, "origin": "https://elsewhere.example",
+                                                       "sec-fetch-site": "cross-site"})
+    for r, status, code, says in ((big, 413, "too-long", "too large"), (cross, 403, "security", "another site")):
+        assert r.status_code == status, r.text[:300]
+        assert r.headers["content-type"].startswith("application/fhir+json")
+        doc = r.json()
+        assert doc["resourceType"] == "OperationOutcome"
+        assert doc["issue"][0]["code"] == code and says in doc["issue"][0]["diagnostics"]
+        assert doc["issue"][1]["diagnostics"] == " ".join(KB.text.emergency_first.split())
+    assert_valid([big.json(), cross.json()])
+
+
 def test_a_red_flag_nested_in_an_answer_is_not_lost_through_the_api(client):
     doc = fhir.response_from_answers({RED.id: [], "respondent": "self"})
     red = next(i for i in items(doc) if i["linkId"] == RED.id)
@@ -231,3 +251,27 @@ def test_a_red_flag_nested_in_an_answer_is_not_lost_through_the_api(client):
     risk = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "RiskAssessment")
     assert risk["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] in {
         c.id for c in KB.care_levels if c.emergency}
+
+
+def test_the_json_api_gives_the_results_as_fhir_when_asked_by_its_accept_header(client):
+    """``POST /api/assess`` with ``Accept: application/fhir+json``: the same Bundle as
+    ``assess --format fhir-bundle``; an array gives a Bundle of Bundles; errors are
+    OperationOutcomes. Without the header it stays the project's JSON."""
+    tc = teaching.by_id("acute_dystonic_reaction")
+    case = tc.case.model_dump(mode="json", exclude_none=True)
+    accept = {"content-type": "application/json", "accept": "application/fhir+json"}
+    one = client.post("/api/assess", content=json.dumps(case), headers=accept)
+    assert one.status_code == 200 and one.headers["content-type"].startswith("application/fhir+json")
+    bundle = one.json()
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert bundle["resourceType"] == "Bundle" and "RiskAssessment" in kinds and "Flag" not in kinds
+    (risk,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "RiskAssessment"]
+    assert risk["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == assess(tc.case).care_level
+    two = client.post("/api/assess", content=json.dumps([case, case]), headers=accept).json()
+    assert [e["resource"]["resourceType"] for e in two["entry"]] == ["Bundle", "Bundle"]
+    assert_valid([bundle, two])
+    bad = client.post("/api/assess", content=json.dumps({**case, "age": 400}), headers=accept)
+    assert bad.status_code == 422 and bad.json()["resourceType"] == "OperationOutcome"
+    assert "age" in bad.json()["issue"][0]["diagnostics"]
+    plain = client.post("/api/assess", content=json.dumps(case), headers={"content-type": "application/json"})
+    assert plain.headers["content-type"].startswith("application/json") and plain.json()["version"] == 1

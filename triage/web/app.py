@@ -286,9 +286,14 @@ def create_app() -> FastAPI:
                      "Malformed JSON gives 400; a larger batch gives 413; a case that breaks the "
                      "contract, a key given twice in one object, JSON nested more than "
                      f"{MAX_DEPTH} deep or a number of more than {MAX_DIGITS} digits gives 422 "
-                     "with one line per problem, naming the field and the allowed values."),
+                     "with one line per problem, naming the field and the allowed values. With "
+                     "`Accept: application/fhir+json` the results come as FHIR: a Bundle with the "
+                     "QuestionnaireResponse, RiskAssessment, ServiceRequests, Flags and Provenance "
+                     "(a Bundle of Bundles for an array), and errors as OperationOutcomes."),
         response_model=Assessment,
-        responses={400: {"description": "not valid JSON"},
+        responses={200: {"content": {"application/fhir+json": {"schema": {"type": "object", "description":
+                                                                          "a FHIR R4 Bundle"}}}},
+                   400: {"description": "not valid JSON"},
                    413: {"description": f"more than {MAX_BATCH:,} cases, or a body over {MAX_INPUT_BYTES:,} bytes"},
                    422: {"description": "the case breaks the contract; `errors` names each field"}},
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
@@ -297,11 +302,43 @@ def create_app() -> FastAPI:
     )
     async def api_assess(request: Request) -> Response:
         raw = await request.body()
+        if wants_fhir(request):
+            return await run_in_pool(api_fhir_work, raw)
         result = await run_in_pool(api_work, raw)
         if isinstance(result, list):  # a large batch, validated: assessed in a worker process
             body = await asyncio.wrap_future(work.pool().submit(work.assess_json, result))
             return Response(body, media_type="application/json")
         return result
+
+    def wants_fhir(request: Request) -> bool:
+        """``Accept: application/fhir+json`` asks for the results as FHIR, as ``/fhir/$assess``
+        and ``assess --format fhir-bundle`` give them."""
+        accept = [part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")]
+        return "application/fhir+json" in accept
+
+    def api_fhir_work(raw: bytes) -> Response:
+        """The results Bundle (a Bundle of Bundles for a batch); errors as OperationOutcomes."""
+        from triage import fhir_results
+        from triage.web.fhir_api import FHIR_JSON, outcome
+
+        def refuse(status: int, message: str) -> Response:
+            return JSONResponse(outcome(message, "too-long" if status == 413 else "invalid"), status_code=status,
+                                media_type=FHIR_JSON)
+
+        try:
+            doc = load_json(raw.decode("utf-8"), "body")
+            items, _ = items_of(doc)
+            if len(items) > MAX_BATCH:
+                return refuse(413, f"body: a batch of {len(items):,} cases; at most {MAX_BATCH:,} cases "
+                                   "in one request (send several requests)")
+            inputs, batch = parse_document(doc, "body")
+        except UnicodeDecodeError as exc:
+            return refuse(400, f"body: not valid JSON (not UTF-8 text at byte {exc.start})")
+        except InputProblem as exc:
+            return refuse(400 if isinstance(exc, NotJson) else 422, str(exc))
+        cases = [c for c, _asked in inputs]
+        body = fhir_results.render([assess(c) for c in cases], cases, batch, asked=[k for _c, k in inputs])
+        return Response(body, media_type=FHIR_JSON)
 
     def api_work(raw: bytes):
         """The response, or (for a large valid batch) the cases to assess in a worker process."""
@@ -375,8 +412,18 @@ class Pages:
                     413: "Too much was sent", 422: "The request could not be read",
                     500: "Sorry, something went wrong"}
 
+    # FHIR's IssueType for each refusal the guard makes before a FHIR endpoint sees the request
+    ISSUE_TYPES = {403: "security", 404: "not-found", 405: "not-supported", 408: "timeout", 413: "too-long",
+                   422: "invalid", 500: "exception"}
+
     def error(self, status: int, path: str, detail: str) -> Response:
-        """Any error: JSON under /api, else a page; both with the emergency advice."""
+        """Any error: an OperationOutcome under /fhir and /cds-services, JSON under /api, else
+        a page; all with the emergency advice."""
+        if path.startswith(("/fhir/", "/cds-services")):
+            from triage.web.fhir_api import FHIR_JSON, outcome
+
+            return JSONResponse(outcome(detail, self.ISSUE_TYPES.get(status, "processing")), status_code=status,
+                                media_type=FHIR_JSON)
         if path.startswith("/api/"):
             return self.api_error(status, detail)
         return self.render("bad.html", status=status, cache=False, title=self.ERROR_TITLES.get(status, "Error"),

@@ -156,7 +156,7 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
             ("Check your answers", ENTER),                            # show the result
             ("CARE LEVEL: BOOK A NEUROLOGIST", ""),
             ("Blepharospasm", ""),
-            ("Only a neurologist can diagnose", ""),
+            ("Only a neurologist", ""),
             ("see how it was reached", ENTER),                        # finish
             ("Save the answers to a file", ENTER),                    # no
             ("Save the report to a file", UP + ENTER),                # yes

@@ -155,7 +155,7 @@ def test_the_how_view_shows_the_rules_and_the_answers_behind_a_candidate():
     assert result.code == 0, result.out
     text = result.out[result.out.index("How this was reached"):]
     assert "focal:" in text and "hallmark_raises_distribution_type:" in text
-    assert "Blinking you cannot control" in text
+    assert "Blinking that cannot be controlled" in text
     assert "ease the movement for a while? Yes" in text
 
 
@@ -257,7 +257,7 @@ def test_the_review_shows_every_answer_in_short_rows_that_fit(width):
                         "Age: 61 years"]
     assert "Sensory trick: Yes" in rows and "Age at onset: 58 years" in rows
     assert "Symptoms: Neck or head pulled, turned or tilted on its own, " \
-           "Blinking you cannot control, eye twitching, or eyes squeezing shut" in rows
+           "Blinking that cannot be controlled, eye twitching, or eyes squeezing shut" in rows
     for row in rows:  # as the select draws it: after a 3-column pointer, wrapped, nothing lost
         drawn = fit_choice(row, width, 3).split("\n")
         assert all(3 + len(line) < width for line in drawn), drawn

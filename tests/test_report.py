@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import ROOT, run_cli
 from triage import assess, report
 from triage.fhir import asked_from_answers, case_from_answers
+from triage.knowledge import worded
 from triage.models import KB, Asked, Case
 
 CASES = ROOT / "tests" / "report_cases"
@@ -129,7 +130,27 @@ def test_every_neurologist_question_can_be_shown():
     for case, _asked in FIXTURES.values():
         shown |= set(report._questions(assess(case)))
     always = [q for q in KB.ask_neurologist if q.when is None]
-    assert always and all(" ".join(q.text.split()) in shown for q in always)
+    assert always and all(" ".join(worded(q.text, None).split()) in shown for q in always)
+
+
+@pytest.mark.parametrize("respondent", ["clinician", "caregiver", "educator"])
+def test_a_report_for_someone_else_never_speaks_of_the_patient_as_i_or_you(respondent):
+    """A nurse's, a carer's or a teacher's report words the patient as "the patient", "they" or
+    "the person in the case": no "I", "my" or "your" about the patient, in any question,
+    action, step, cause or disclaimer."""
+    from triage import render, teaching
+
+    first_person = re.compile(r"\b(I|my|me)\b")
+    second = re.compile(r"\b(you|your|yourself)\b", re.IGNORECASE)
+    for tc in teaching.default():
+        case = tc.case.model_copy(update={"respondent": respondent})
+        a = assess(case)
+        for fmt in ("text", "markdown", "summary"):
+            out = render.render([a], [case], fmt, batch=False)
+            assert not first_person.findall(out), (tc.id, fmt, first_person.findall(out))
+            if respondent != "caregiver":  # a carer is "you"; the patient "the person you care for"
+                lines = [ln for ln in out.splitlines() if second.search(ln)]
+                assert not lines, (tc.id, fmt, lines)
 
 
 # --- the HTML page ---------------------------------------------------------------------------
@@ -222,7 +243,7 @@ def test_html_report_parses_and_holds_every_section(name):
         assert needle in text
     for s in a.next_steps:
         assert " ".join(report.step_text(s, report.is_emergency(a)).split()) in text
-    for q in report._questions(a):
+    for q in report._questions(a, case.respondent):
         assert q in text
     # accessible tables: every table has header cells, each with a scope
     assert page.tables and all(t["th"] and t["th"] == t["scoped"] for t in page.tables)

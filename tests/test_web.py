@@ -163,7 +163,7 @@ def test_a_blepharospasm_path_ends_in_the_review_then_the_result(client):
     r = walk(client, BLEPHAROSPASM)
     assert title_of(r.text) == "Your answers"
     review = text_of(r.text)
-    for words in ("How old are you? 61 years", "Which of these do you notice? Blinking you cannot control"):
+    for words in ("How old are you? 61 years", "Which of these do you notice? Blinking that cannot be controlled"):
         assert words in review
     r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
     page = text_of(r.text)

@@ -183,7 +183,7 @@ def visit(browser, server, request):
 # What a person with blepharospasm answers, by the words on the screen (a number as text).
 BLEPHAROSPASM = {
     "red_flags": ["None of these"], "respondent": ["I am answering about myself"], "age": "61",
-    "onset_age": "58", "symptoms": ["Blinking you cannot control, eye twitching, or eyes squeezing shut"],
+    "onset_age": "58", "symptoms": ["Blinking that cannot be controlled, eye twitching, or eyes squeezing shut"],
     "other_regions": ["No other part"], "sensory_trick": ["Yes"], "task_specific": ["No"],
     "better_after_sleep": ["No"], "alcohol_improves": ["No"], "one_side_face": ["No"],
     "urge_before": ["No"], "urge_to_move": ["No"], "worse_with_stress": ["No"],

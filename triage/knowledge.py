@@ -273,9 +273,10 @@ AskKind = Literal["candidates", "causes", "mimics", "next_steps", "care_levels"]
 
 
 class AskQuestion(Strict):
-    """A question the person may want to ask the neurologist, shown when ``when`` matches."""
+    """A question the person may want to ask the neurologist, shown when ``when`` matches;
+    worded for whoever answered (``Worded``)."""
 
-    text: str
+    text: Worded
     when: Optional[dict[AskKind, Union[Literal["any"], list[Id]]]] = None
 
 

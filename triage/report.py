@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from triage import casefields
+from triage import knowledge as kbase
 from triage.models import KB, Assessment, Asked, Case
 
 WIDTH = 78
@@ -66,7 +67,7 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH) -> str:
     out += [rule, f"CARE LEVEL: {a.care_label.upper()} ({a.care_level})", rule,
             wrap("What to do now: " + a.care_action), ""]
     if a.red_flags:
-        out.append("Warning signs you reported:")
+        out.append("Warning signs reported:")
         out += [wrap(f"- {f.label}", "  ", hang=2) for f in a.red_flags]
         out.append("")
     if a.candidates:
@@ -210,7 +211,7 @@ def _explains(a: Assessment) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _questions(a: Assessment) -> list[str]:
+def _questions(a: Assessment, respondent: Optional[str] = None) -> list[str]:
     have = {"candidates": {c.type for c in a.candidates}, "causes": {f.id for f in a.causes},
             "mimics": {f.id for f in a.mimics}, "next_steps": {s.id for s in a.next_steps},
             "care_levels": {a.care_level}}
@@ -218,7 +219,7 @@ def _questions(a: Assessment) -> list[str]:
     for q in KB.ask_neurologist:
         if q.when is None or any(have[kind] if ids == "any" else have[kind] & set(ids)
                                  for kind, ids in q.when.items()):
-            out.append(" ".join(q.text.split()))
+            out.append(" ".join(kbase.worded(q.text, respondent).split()))
     return out
 
 
@@ -265,7 +266,7 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a), case.respondent if case else None, a).split()),
                         "term": chart.terms.next_steps[s.id]} for s in a.next_steps],
         "next_steps_heading": words.after_emergency_heading if is_emergency(a) else words.next_steps_heading,
-        "questions": _questions(a),
+        "questions": _questions(a, case.respondent if case else None),
         "disclaimer": " ".join(a.disclaimer.split()),
     }
 

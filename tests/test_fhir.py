@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT, run_cli
-from triage import assess, fhir
+from triage import assess, fhir, report
 from triage.models import KB, Case
 
 CASES = sorted((ROOT / "tests" / "report_cases").glob("*.json")) + sorted((ROOT / "examples").glob("*.json"))
@@ -384,3 +384,24 @@ def test_a_case_file_says_only_what_was_reported():
     assert not any(a and a[0].get("valueCoding", {}).get("code") == "no" for a in answered.values())
     _case, asked = fhir.case_from_response(doc)
     assert asked.absent.get("red_flags") is None
+
+
+@pytest.mark.parametrize("fields", [
+    {"regions": ["neck"]},
+    {"regions": ["neck", "upper_limb_left"], "features": ["sensory_trick"], "onset": "gradual"},
+    {"features": ["task_specific"], "course": "stable"},
+])
+def test_a_case_with_body_parts_but_no_symptoms_is_not_recorded_as_none_of_these(fields):
+    """A case file that names body regions or signs without symptoms never answered the
+    symptoms question: its response has no symptoms answer (not "None of these" beside a
+    listed neck), reads back as the same case, and the record denies no symptom."""
+    case = Case.model_validate({"version": 1, "age": 50, **fields})
+    doc = fhir.response_from_case(case)
+    found = fhir.find_items(doc, "response")
+    assert "symptoms" not in found
+    back, asked = fhir.case_from_response(doc)
+    assert back == case
+    assert not asked.absent.get("symptoms") and not asked.unsure.get("symptoms")
+    summary = report.summary(assess(back), back, asked=asked)
+    negatives = next(line for line in summary.splitlines() if line.startswith(KB.chart.negatives))
+    assert not any(KB.chart.terms.symptoms[s] in negatives for s in KB.ids("symptoms")), negatives

@@ -642,7 +642,7 @@ def _answers_of_items(found: dict[str, tuple[str, dict]], name: str) -> tuple[di
         value = _read_answer(q, item.get("answer") or [], f"{name}: {where} ({q.id})")
         if value is _UNANSWERED:
             continue
-        if not q.applies(answers):
+        if not q.applies(answers, record=True):
             raise ResponseError(f"{name}: {where} ({q.id}): answered, but the question does not apply "
                                 f"to the earlier answers (it is asked only when {_describe_when(q)})")
         answers[q.id] = value

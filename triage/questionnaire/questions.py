@@ -69,10 +69,17 @@ class Condition(_Strict):
                              f"at_most or answered (got {', '.join(tests) or 'none'})")
         return self
 
-    def holds(self, answers: Mapping[str, Any]) -> bool:
-        """Whether this condition holds for ``answers`` (question id -> answer)."""
+    def holds(self, answers: Mapping[str, Any], *, record: bool = False) -> bool:
+        """Whether this condition holds for ``answers`` (question id -> answer).
+
+        ``record``: the answers are a record (a case file, a saved response), not an interview
+        in progress. There, "after that question was answered" also holds when that question
+        is absent: a case file that names body regions without symptoms never answered the
+        symptoms question, and saying "none of these" for it would invent a denial."""
         have = answers.get(self.question)
         if self.answered is not None:
+            if record and self.answered and self.question not in answers:
+                return True
             return (have is not None) == self.answered
         if have is None:
             return False
@@ -99,9 +106,10 @@ class _Conditional(_Strict):
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, dict) else value
 
-    def applies(self, answers: Mapping[str, Any]) -> bool:
-        """Whether the conditions hold for the earlier answers (question id -> answer)."""
-        return all(c.holds(answers) for c in self.when)
+    def applies(self, answers: Mapping[str, Any], *, record: bool = False) -> bool:
+        """Whether the conditions hold for the earlier answers (question id -> answer);
+        ``record``: see :meth:`Condition.holds`."""
+        return all(c.holds(answers, record=record) for c in self.when)
 
 
 class ForTheRecord(_Conditional):

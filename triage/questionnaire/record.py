@@ -37,7 +37,7 @@ class Record:
         question that no longer applies, after an earlier answer changed, does not count)."""
         out: dict = {}
         for q in self.questions:
-            if q.id in answers and q.applies(out):
+            if q.id in answers and q.applies(out, record=True):
                 out[q.id] = answers[q.id]
         return out
 
@@ -122,10 +122,9 @@ class Record:
         so the record never claims a denial the case does not make."""
         answers: dict[str, Any] = {}
         regions = list(case.regions)
-        needs_symptoms = bool(case.features or case.onset or case.course or regions)
         for q in self.questions:
             field = q.fills
-            if not q.applies(answers):
+            if not q.applies(answers, record=True):
                 continue
             if q.kind == "number":
                 if getattr(case, field) is not None:
@@ -155,7 +154,7 @@ class Record:
             else:  # several_of over a list field
                 # a case says only what was reported: an empty list is not "asked, and none"
                 have = getattr(case, field)
-                if have or (field == "symptoms" and needs_symptoms):
+                if have:
                     # in the case's order, so that the case read back is the same, list for list
                     single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
                     answers[q.id] = [single[v] for v in have if v in single]

@@ -683,3 +683,55 @@ def test_dev_run_tells_the_questionnaire_it_runs_through_dev_and_dev_test_does_n
     run_branch = text[text.index("  run)"):text.index("  test)")]
     assert 'export TRIAGE_VIA_DEV="$0"' in run_branch
     assert "TRIAGE_VIA_DEV" not in text[text.index("  test)"):]
+
+
+def test_a_body_that_arrives_too_slowly_is_cut_off_with_408_and_the_advice(monkeypatch):
+    """A sender that stops half-way through its body holds a worker no longer than the body
+    timeout: the server answers 408 with the emergency advice (an OperationOutcome on the
+    FHIR endpoints), on a real socket, as a slow client would meet it."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from triage.models import KB
+    from triage.web import app as webapp
+
+    monkeypatch.setattr(webapp, "BODY_TIMEOUT", 0.5)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(webapp.create_app(), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+        for path, kind in (("/api/assess", "application/json"), ("/fhir/$assess", "application/fhir+json")):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                body = b'{"version": 1, "age": 40}'
+                conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
+                             f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+                started = time.monotonic()
+                reply = b""
+                while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+                waited = time.monotonic() - started
+            head, _, payload = reply.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), head[:200]
+            assert waited < 10
+            doc = json.loads(payload)
+            if path.startswith("/fhir"):
+                assert doc["resourceType"] == "OperationOutcome" and doc["issue"][0]["code"] == "timeout"
+                assert doc["issue"][1]["diagnostics"] == " ".join(KB.text.emergency_first.split())
+            else:
+                assert "too long" in doc["detail"] and doc["emergency"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -223,20 +223,47 @@ def test_unknown_fhir_paths_methods_and_media_types_get_an_operation_outcome(cli
                                   f"/cds-services/{KB.fhir.cds_hooks.id}"])
 def test_what_the_server_refuses_before_an_endpoint_reads_it_is_an_operation_outcome_too(client, path):
     """Too large a body (413) and a post from another site (403) are refused by the server's
-    guard before the FHIR code runs: an EHR still gets an OperationOutcome it can read."""
+    guard before the FHIR code runs: an EHR still gets an OperationOutcome it can read. CDS
+    Hooks services take calls from another site's page (the spec asks for CORS)."""
     from triage.web.app import MAX_INPUT_BYTES
 
     big = client.post(path, content=b" " * (MAX_INPUT_BYTES + 1), headers=FHIR)
     cross = client.post(path, content=b"{}", headers={**FHIR, "origin": "https://elsewhere.example",
                                                        "sec-fetch-site": "cross-site"})
-    for r, status, code, says in ((big, 413, "too-long", "too large"), (cross, 403, "security", "another site")):
+    refused = [(big, 413, "too-long", "too large")]
+    if path.startswith("/cds-services"):
+        assert cross.status_code == 422 and cross.headers["access-control-allow-origin"] == "*"
+    else:
+        refused.append((cross, 403, "security", "another site"))
+        assert "access-control-allow-origin" not in cross.headers
+    for r, status, code, says in refused:
         assert r.status_code == status, r.text[:300]
         assert r.headers["content-type"].startswith("application/fhir+json")
         doc = r.json()
         assert doc["resourceType"] == "OperationOutcome"
         assert doc["issue"][0]["code"] == code and says in doc["issue"][0]["diagnostics"]
         assert doc["issue"][1]["diagnostics"] == " ".join(KB.text.emergency_first.split())
-    assert_valid([big.json(), cross.json()])
+    assert_valid([r.json() for r, *_ in refused])
+
+
+def test_an_ehr_page_can_call_the_cds_service_across_sites(client):
+    """The browser's preflight gets the CORS answer, and the call itself gets its cards with
+    the header that lets the page read them."""
+    tc = teaching.by_id("acute_dystonic_reaction")
+    url = f"/cds-services/{KB.fhir.cds_hooks.id}"
+    pre = client.options(url, headers={"origin": "https://ehr.example", "access-control-request-method": "POST",
+                                       "access-control-request-headers": "content-type"})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert "content-type" in pre.headers["access-control-allow-headers"]
+    r = client.post(url, content=json.dumps(hook_request(fhir.response_from_case(tc.case), "context")),
+                    headers={"content-type": "application/json", "origin": "https://ehr.example",
+                             "sec-fetch-site": "cross-site"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert r.json()["cards"][0]["indicator"] == "critical"
+    assert client.get("/cds-services", headers={"origin": "https://ehr.example"}).headers[
+        "access-control-allow-origin"] == "*"
 
 
 def test_a_red_flag_nested_in_an_answer_is_not_lost_through_the_api(client):

@@ -85,6 +85,16 @@ PAGE_CACHE = b"private, no-cache"  # see Guard
 BODY_TIMEOUT = 30.0  # seconds a request body may take to arrive (a slow sender is cut off: 408)
 
 
+# CDS Hooks services "SHOULD support cross-origin resource sharing" (the spec): an EHR may call
+# them from a page. They keep no state and take only JSON (a content type a form cannot send
+# without the browser asking first), so another site's page may call them; nothing else.
+CORS_PATHS = ("/cds-services",)
+CORS_HEADERS = [(b"access-control-allow-origin", b"*"),
+                (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                (b"access-control-allow-headers", b"authorization, content-type"),
+                (b"access-control-max-age", b"600")]
+
+
 class Guard:
     """ASGI middleware, outermost but for the framework's last-resort handler: security headers
     on every response (errors included), a cap on request bodies, a timeout on reading them,
@@ -108,6 +118,7 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         static = scope["path"].startswith("/static/")
+        cors = scope["path"].startswith(CORS_PATHS)
         started = False
 
         async def send_with_headers(message):
@@ -119,6 +130,8 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", CSP.encode()))
                 headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if cors:
+                    headers += CORS_HEADERS
                 if not static and b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -130,7 +143,9 @@ class Guard:
             response = self._error(status, scope["path"], detail)
             await response(scope, receive, send_with_headers)
 
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and cross_site(scope):
+        if cors and scope["method"] == "OPTIONS":  # the browser's preflight
+            return await Response(status_code=204)(scope, receive, send_with_headers)
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not cors and cross_site(scope):
             return await fail(403, "request: sent from another site; the questionnaire only accepts its own pages")
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:

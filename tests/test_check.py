@@ -123,6 +123,12 @@ def test_a_treatment_citing_an_unknown_source(copy):
                 "treatments.yaml: treatments.focal.facial.2.source: unknown source 'NO-SUCH-SOURCE'")
 
 
+def test_a_broken_clinic_directory(copy):
+    copy("knowledge/clinics.yaml", "services: [movement_disorders]", "services: [acupuncture]")
+    _fails_with(copy.check(), "FAIL the clinic directory loads",
+                "clinics.yaml: clinics.0.services: unknown service 'acupuncture'")
+
+
 @pytest.mark.parametrize("old, new, message", [
     ('hpo: "HP:0032005"', 'hpo: "HP:32005"', "malformed id 'HP:32005'"),
     ("icd10cm: G24.1}", "icd10cm: G241}", "malformed code 'G241'"),

@@ -5,7 +5,6 @@ emergency), and the place never entering the case or the saved answers."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -192,13 +191,13 @@ PLAIN = [
 
 
 def test_the_terminal_step_finds_clinics_and_the_place_stays_out_of_the_saved_answers(tmp_path):
-    how = "4"  # "Find a specialist near you", after the care level, the pattern and the cause
+    how = "1"  # "Find a specialist near you", first in the menu after the result
     lines = PLAIN + [how, "Grean Bay, WI", "54301", "", "1", "", "1", ""]
     r = run_cli("interview", "--plain", input="\n".join(lines) + "\n", cwd=tmp_path,
                 env={"PYTHONPATH": str(ROOT)})
     assert r.returncode == 0, r.stdout + r.stderr
     out = " ".join(r.stdout.split())
-    assert "4. Find a specialist near you" in out
+    assert "1. Find a specialist near you" in out
     assert "The town 'Grean Bay, WI' was not found" in out and "Nearest matches: Green Bay, WI" in out
     assert "1. Dystonia clinic (example), Green Bay, WI 54301: 0 miles (0 km)" in out
     saved = (tmp_path / "dystonia-triage-case.json").read_text()

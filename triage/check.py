@@ -13,7 +13,8 @@ cannot see on its own:
   and every red flag is used by one;
 * the codes of the types, causes and mimics are well formed;
 * every candidate type and look-alike has treatments a neurologist may discuss
-  (``knowledge/treatments.yaml``), each citing a known source (a source is checked at load).
+  (``knowledge/treatments.yaml``), each citing a known source (a source is checked at load);
+* the clinic directory (``TRIAGE_CLINICS``, else ``knowledge/clinics.yaml``) loads.
 
 Each check returns a list of problems; an empty list means it passed.
 """
@@ -259,6 +260,15 @@ def check_codes(kb) -> list[str]:
     return problems
 
 
+def _directory(kdir: Path, kb):
+    import os
+
+    from triage import clinics
+
+    given = os.environ.get(clinics.ENV)
+    return clinics.load(Path(given) if given else kdir / "clinics.yaml", kb)
+
+
 def check_treatments(kb) -> list[str]:
     """Every candidate type and look-alike has at least one treatment a neurologist may discuss."""
     problems = []
@@ -299,6 +309,7 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
     results.append(Result("codes are well formed (ICD-10-CM, SNOMED CT, HPO)", check_codes(kb)))
     results.append(Result("every candidate type and look-alike has treatments, each with a source",
                           check_treatments(kb)))
+    step("the clinic directory loads (TRIAGE_CLINICS, else knowledge/clinics.yaml)", lambda: _directory(kdir, kb))
     eng = None
     if book is not None:
         from triage.engine import Engine

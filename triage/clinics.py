@@ -23,7 +23,7 @@ from typing import Optional
 
 from pydantic import Field, ValidationError
 
-from triage.errors import TriageError
+from triage.errors import KnowledgeError, TriageError
 from triage.knowledge import KnowledgeBase, Strict, read_yaml
 from triage.paths import knowledge_dir
 
@@ -32,7 +32,7 @@ EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 KM_PER_MILE = 1.609344
 
 
-class DirectoryError(TriageError):
+class DirectoryError(KnowledgeError):
     """The clinic directory is broken; the message names the file and the key."""
 
 

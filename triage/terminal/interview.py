@@ -62,7 +62,7 @@ class TerminalInterview:
         self.shown = None  # the assessment shown as the result
         self.asked: list[str] = []  # every question put to the person, in order (again after back)
         self.clinics_file = clinics_file  # the clinic directory (None: TRIAGE_CLINICS, else the example)
-        self.clinics = None  # the clinics found in the find-a-specialist step (never the place typed)
+        self.clinics: Any = None  # the clinics found in the find-a-specialist step (never the place typed)
 
     @property
     def width(self) -> int:
@@ -243,12 +243,13 @@ class TerminalInterview:
     def how(self, a) -> None:
         from triage import clinics
 
-        options = [Option(f"{a.care_label} ({a.care_level})", ("care", a.care_because))]
-        options += [Option(c.label, ("candidate", c.because)) for c in a.candidates]
-        options += [Option(f.label, ("finding", f.because)) for f in a.mimics + a.causes]
         kb = self.iv.kb
+        options = []
         if clinics.offered(kb, a):  # never on an emergency result: its action is emergency care
             options.append(Option(kb.specialist_words.offer, ("specialist", None)))
+        options += [Option(f"{a.care_label} ({a.care_level})", ("care", a.care_because))]
+        options += [Option(c.label, ("candidate", c.because)) for c in a.candidates]
+        options += [Option(f.label, ("finding", f.because)) for f in a.mimics + a.causes]
         options.append(Option(self.t.how_done, DONE))
         while True:
             self.io.say()
@@ -289,12 +290,12 @@ class TerminalInterview:
                 self.io.say(_wrap(clinics.not_found_message(kb, exc), width=self.width))
                 continue
             break
-        self.clinics = clinics.suggest(kb, a, place, directory)
+        found = self.clinics = clinics.suggest(kb, a, place, directory)
 
         def wrap(text: str, indent: str = "", hang: int = 0) -> str:
             return _wrap(text, indent, indent + " " * hang, self.width)
 
-        for line in clinics.text_lines(self.clinics, wrap, place.name)[1:]:  # under the heading above
+        for line in clinics.text_lines(found, wrap, place.name)[1:]:  # under the heading above
             self.io.say(line)
         self.io.say(wrap(w.call_first, "  "))
 

@@ -210,6 +210,9 @@ def test_the_terminal_step_finds_clinics_and_the_place_stays_out_of_the_saved_an
 
 def test_the_terminal_offers_no_clinic_on_an_emergency(tmp_path):
     r = run_cli("interview", "--plain", input="1\n2\n\n", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    from triage.questionnaire.session import Questionnaire
+
+    assert Questionnaire().text.how_prompt in r.stdout  # the menu after the result was shown
     assert KB.specialist_words.offer not in r.stdout
     assert "EMERGENCY" in r.stdout
 

@@ -46,7 +46,7 @@ def test_the_result_shows_treatments_and_offers_the_step_as_a_post_form(client):
     assert text.index("What to do now") < text.index(KB.treatment_words.heading)
     assert W.heading in text
     form = r.text.split('id="specialist"', 1)[1].split("</form>", 1)[0]
-    assert 'method="post" action="/step"' in form and 'name="near"' in form and 'value="clinics"' in form
+    assert 'method="post" action="/step#specialist"' in form and 'name="near"' in form and 'value="clinics"' in form
     assert '<label for="near">' in form
 
 

@@ -88,3 +88,17 @@ def test_an_option_listed_for_several_patterns_is_shown_once_naming_them():
     assert found is not None
     ids = [o.id for o in found.options]
     assert len(ids) == len(set(ids))
+
+
+def test_every_patterns_treatments_are_in_a_golden_report():
+    from tests.conftest import ROOT
+
+    sections = [part.split("\n## ", 1)[0] for p in sorted((ROOT / "tests" / "golden").glob("*.md"))
+                for part in p.read_text().split(f"## {HEADING}\n")[1:]]
+    options = KB.by_id("treatment_options")
+    for table, pattern in PATTERNS:
+        label = KB.by_id(table)[pattern].label
+        mine = [s for s in sections if label in s]
+        assert mine, f"no golden report lists the treatments for {pattern}"
+        for e in KB.treatments[pattern]:
+            assert any(options[e.option].label in s for s in mine), (pattern, e.option)

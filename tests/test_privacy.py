@@ -37,7 +37,7 @@ CASE = {
     "history": ["family_history"], "red_flags": ["recent_head_injury"],
 }
 ANSWERS = ["47", "43", *CASE["symptoms"], *CASE["features"], *CASE["history"], *CASE["red_flags"],
-           "caregiver", "long_term"]
+           "caregiver", "long_term", "54301"]  # the last: a place typed to find a specialist
 
 # Sample runs of each command: (arguments, standard input). "{case}", "{batch}" and "{fhir}"
 # (a QuestionnaireResponse) stand for files in a separate input folder. Each run must be complete (exit 0) and must not ask
@@ -56,6 +56,13 @@ SAMPLES: dict[str, list[tuple[list[str], bytes]]] = {
         # a whole blepharospasm interview answered line by line, declining to save anything
         (["interview", "--plain"],
          b"9\n1\n61\n8\n1\n58\n9\n1\n2\n2\n1\n2\n4\n\n\n2\n2\n"),
+        # ... finding a specialist near a ZIP code after the result
+        (["interview", "--plain"],
+         b"9\n1\n61\n8\n1\n58\n9\n1\n2\n2\n1\n2\n4\n\n1\n54301\n\n2\n2\n"),
+    ],
+    "clinics": [
+        (["clinics", "--near", "54301"], b""),
+        (["clinics", "--near", "West Allis, WI", "--service", "movement_disorders", "--format", "json"], b""),
     ],
     "explain": [
         (["explain", "{case}"], b""),

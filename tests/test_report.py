@@ -230,7 +230,9 @@ def test_html_report_parses_and_holds_every_section(name):
     expected = [w.care_heading, w.candidates_heading]
     expected += [w.causes_heading] if a.causes else []
     expected += [w.mimics_heading] if a.mimics else []
-    expected += [w.after_emergency_heading if report.is_emergency(a) else w.next_steps_heading, w.answers_heading, w.ask_heading, w.notes_heading, w.disclaimer_heading]
+    expected += [w.after_emergency_heading if report.is_emergency(a) else w.next_steps_heading]
+    expected += [KB.treatment_words.heading] if (a.candidates or a.mimics) and not report.is_emergency(a) else []
+    expected += [w.answers_heading, w.ask_heading, w.notes_heading, w.disclaimer_heading]
     assert h2 == expected
     h3 = [t for tag, t in page.headings if tag == "h3"]
     for key in ("present", "absent", "unsure"):

@@ -121,7 +121,7 @@ class Visit:
             return
         if self.blocked and "net::ERR_FAILED" in m.text:
             return  # the script this visit refused on purpose
-        if m.location.get("url", "").endswith("/step") and "status of 4" in m.text:
+        if m.location.get("url", "").split("#")[0].endswith("/step") and "status of 4" in m.text:
             return  # the page itself, sent again with a 4xx status because an answer was refused
         self.errors.append(f"{m.text} ({m.location.get('url')})")
 

@@ -11,7 +11,10 @@ cannot see on its own:
   input can be asked by some question;
 * every type, cause, mimic, care level and next step is reached by at least one teaching case,
   and every red flag is used by one;
-* the codes of the types, causes and mimics are well formed.
+* the codes of the types, causes and mimics are well formed;
+* every candidate type and look-alike has treatments a neurologist may discuss
+  (``knowledge/treatments.yaml``), each citing a known source (a source is checked at load);
+* the clinic directory (``TRIAGE_CLINICS``, else ``knowledge/clinics.yaml``) loads.
 
 Each check returns a list of problems; an empty list means it passed.
 """
@@ -257,6 +260,25 @@ def check_codes(kb) -> list[str]:
     return problems
 
 
+def _directory(kdir: Path, kb):
+    import os
+
+    from triage import clinics
+
+    given = os.environ.get(clinics.ENV)
+    return clinics.load(Path(given) if given else kdir / "clinics.yaml", kb)
+
+
+def check_treatments(kb) -> list[str]:
+    """Every candidate type and look-alike has at least one treatment a neurologist may discuss."""
+    problems = []
+    for table, what in (("types", "candidate type"), ("mimics", "look-alike")):
+        for i in kb.ids(table):
+            if not kb.treatments.get(i):
+                problems.append(f"treatments.yaml: treatments.{i}: the {what} {i!r} has no treatment entry")
+    return problems
+
+
 def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list[Result]:
     """Every check, in order. A check that cannot run because an earlier one failed is skipped."""
     from triage import rulebook, teaching
@@ -285,6 +307,9 @@ def run_checks(knowledge: Path | None = None, rules: Path | None = None) -> list
     if contract is not None:
         results.append(Result("every contract id is present", check_contract(kb, contract, str(kdir / "contract.yaml"))))
     results.append(Result("codes are well formed (ICD-10-CM, SNOMED CT, HPO)", check_codes(kb)))
+    results.append(Result("every candidate type and look-alike has treatments, each with a source",
+                          check_treatments(kb)))
+    step("the clinic directory loads (TRIAGE_CLINICS, else knowledge/clinics.yaml)", lambda: _directory(kdir, kb))
     eng = None
     if book is not None:
         from triage.engine import Engine

@@ -174,6 +174,79 @@ class NextStepEntry(Strict):
     with_reason: bool = False  # the report says why, from the rules behind it
 
 
+class TreatmentOption(Strict):
+    """A treatment a neurologist may discuss (``treatments.yaml``), in plain words.
+    ``medicine``: taken by mouth, so the words about the prescriber follow it."""
+
+    id: Id
+    label: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    medicine: bool = False
+
+
+class TreatmentEntry(Strict):
+    """One option for one candidate type or look-alike, with its source and, optionally,
+    when it is considered for that pattern."""
+
+    option: Id
+    source: str
+    note: Optional[str] = None
+
+
+class TreatmentWords(Strict):
+    """``treatments.yaml`` ``treatment_words``: the heading and the words around the options."""
+
+    heading: str = Field(min_length=1)
+    intro: str = Field(min_length=1)
+    for_pattern: str = Field(min_length=1)  # "For {labels}."
+    source: str = Field(min_length=1)
+    prescriber: Worded
+
+
+class Service(Strict):
+    """A service a clinic may offer (``specialists.yaml``); the clinic directory names these ids."""
+
+    id: Id
+    label: str = Field(min_length=1)
+
+
+class SpecialistNeeds(Strict):
+    """Which services a result needs, so that the clinics offering them come first: ``always``
+    for every result with a candidate or a look-alike, ``for_types`` for a candidate type, and
+    ``never_first`` services that alone never make a clinic the first suggestion."""
+
+    always: list[Id]
+    for_types: dict[Id, list[Id]] = {}
+    never_first: list[Id] = []
+
+
+class SpecialistWords(Strict):
+    """``specialists.yaml`` ``specialist_words``: the find-a-specialist step's words."""
+
+    heading: str = Field(min_length=1)
+    intro: str = Field(min_length=1)
+    offer: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    hint: str = Field(min_length=1)
+    button: str = Field(min_length=1)
+    not_found: str = Field(min_length=1)  # {what}, {suggestions}
+    nearest: str = Field(min_length=1)  # {matches}
+    no_suggestions: str = Field(min_length=1)
+    empty: str = Field(min_length=1)
+    near: str = Field(min_length=1)  # {place}
+    listed: str = Field(min_length=1)  # {place}: the clinics command
+    with_service: str = Field(min_length=1)  # {service}
+    none_offer: str = Field(min_length=1)  # {service}
+    distance: str = Field(min_length=1)  # {miles}, {km}
+    offers: str = Field(min_length=1)
+    offers_unknown: str = Field(min_length=1)
+    example: str = Field(min_length=1)
+    not_stored: str = Field(min_length=1)
+    call_first: str = Field(min_length=1)
+    limit: int = Field(ge=1, le=20)
+
+
 class Setting(Strict):
     value: int
     about: str
@@ -403,6 +476,12 @@ class KnowledgeBase(Strict):
     ask_neurologist: list[AskQuestion]
     chart: ChartWords
     fhir: FhirSettings
+    treatment_options: list[TreatmentOption]
+    treatments: dict[Id, list[TreatmentEntry]]
+    treatment_words: TreatmentWords
+    services: list[Service]
+    specialist_needs: SpecialistNeeds
+    specialist_words: SpecialistWords
 
     _indexes: dict = PrivateAttr(default_factory=dict)
 
@@ -467,6 +546,8 @@ FILES: dict[str, tuple[str, ...]] = {
     "codes.yaml": ("code_titles", "coding"),
     "report.yaml": ("report", "ask_neurologist", "chart"),
     "fhir.yaml": ("fhir",),
+    "treatments.yaml": ("treatment_options", "treatments", "treatment_words"),
+    "specialists.yaml": ("services", "specialist_needs", "specialist_words"),
 }
 OPTIONAL_FILES: dict[str, tuple[str, ...]] = {}
 
@@ -549,7 +630,8 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
         return owner.get(table, table)
 
     for table in ("symptoms", "regions", "features", "history", "red_flags", "care_levels",
-                  "types", "support", "mimics", "causes", "next_steps", "sources"):
+                  "types", "support", "mimics", "causes", "next_steps", "sources", "treatment_options",
+                  "services"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(kb, table)):
             key = getattr(item, "key", None) or item.id
@@ -599,10 +681,41 @@ def check_references(kb: KnowledgeBase, owner: dict[str, str]) -> None:
                 problems.append(f"{where(table)}: {table}.{i}.codes.hpo: malformed id {codes.hpo!r}")
             if codes.snomed and not SNOMED.match(codes.snomed):
                 problems.append(f"{where(table)}: {table}.{i}.codes.snomed: malformed id {codes.snomed!r}")
+    problems += _treatment_problems(kb, where, sources, types)
     problems += qmod.check(kb, where("questions"))
     problems += _report_problems(kb, where)
     if problems:
         raise KnowledgeError("; ".join(problems))
+
+
+def _treatment_problems(kb: KnowledgeBase, where, sources: set[str], types: set[str]) -> list[str]:
+    """The treatments name only types, look-alikes, options and sources that exist; the
+    specialist needs name only services and types that exist. (Whether every type and
+    look-alike has treatments is ``check``'s to say.)"""
+    problems: list[str] = []
+    options = set(kb.ids("treatment_options"))
+    patterns = types | set(kb.ids("mimics"))
+    at = where("treatments")
+    for pattern, entries in kb.treatments.items():
+        if pattern not in patterns:
+            problems.append(f"{at}: treatments.{pattern}: unknown type or look-alike; known: {', '.join(sorted(patterns))}")
+        for i, e in enumerate(entries):
+            if e.option not in options:
+                problems.append(f"{at}: treatments.{pattern}.{i}.option: unknown treatment option {e.option!r}; "
+                                f"known: {', '.join(sorted(options))}")
+            if e.source not in sources:
+                problems.append(f"{at}: treatments.{pattern}.{i}.source: unknown source {e.source!r}")
+    services = set(kb.ids("services"))
+    needs, at = kb.specialist_needs, where("specialist_needs")
+    named = [("always", s) for s in needs.always] + [("never_first", s) for s in needs.never_first]
+    named += [(f"for_types.{t}", s) for t, ss in needs.for_types.items() for s in ss]
+    for key, service in named:
+        if service not in services:
+            problems.append(f"{at}: specialist_needs.{key}: unknown service {service!r}; known: {', '.join(sorted(services))}")
+    for t in needs.for_types:
+        if t not in types:
+            problems.append(f"{at}: specialist_needs.for_types.{t}: unknown type")
+    return problems
 
 
 def _report_problems(kb: KnowledgeBase, where) -> list[str]:

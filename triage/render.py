@@ -51,7 +51,7 @@ def render(results: Sequence["Assessment"], cases: Sequence["Case"], fmt: str, b
     if fmt == "html":
         return report.html_reports(list(zip(results, cases, asked)), meta=meta)
     one = {
-        "text": lambda r, c, k: report.text(r),
+        "text": lambda r, c, k: report.text(r, respondent=c.respondent),
         "markdown": lambda r, c, k: report.markdown(r, c, asked=k, meta=meta),
         "summary": lambda r, c, k: report.summary(r, c, asked=k, meta=meta),
     }[fmt]

@@ -54,10 +54,11 @@ def is_emergency(a: Assessment) -> bool:
     return KB.by_id("care_levels")[a.care_level].emergency
 
 
-def text(a: Assessment, *, rules: bool = True, width: int = WIDTH) -> str:
+def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: Optional[str] = None) -> str:
     """The plain-text report: what to do now first, then what the answers may fit. ``rules``
     lists the rule ids behind each pattern (for educators and clinicians); ``width`` is the
-    terminal's. On an emergency result the next steps come "after emergency care"."""
+    terminal's; ``respondent`` who it is worded for. On an emergency result the next steps
+    come "after emergency care"."""
     def wrap(text: str, indent: str = "", hang: int = 0) -> str:
         return _wrap(text, indent, width, hang)
 
@@ -91,8 +92,18 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH) -> str:
             out.append("")
     out.append(KB.report.after_emergency_heading + ":" if emergency else "Next steps:")
     out += [wrap(f"- {step_text(s, emergency, None, a)}", "  ", hang=2) for s in a.next_steps]
+    out += _treatment_lines(a, wrap, respondent)
     out += ["", wrap(a.disclaimer)]
     return "\n".join(out) + "\n"
+
+
+def _treatment_lines(a: Assessment, wrap, respondent: Optional[str] = None) -> list[str]:
+    """Treatments a neurologist may discuss (:mod:`triage.treatments`), after the next steps:
+    on an emergency result they come after the emergency action and "after emergency care"."""
+    from triage import treatments
+
+    found = treatments.for_result(KB, a, respondent)
+    return [] if found is None else ["", *treatments.text_lines(found, wrap)]
 
 
 # --- the appointment report and the nurse summary ------------------------------------------
@@ -232,8 +243,12 @@ def _code_text(codes) -> list[str]:
 
 
 def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
-                meta: Optional[Meta] = None) -> dict:
-    """Everything the report templates show, in display order, as plain values."""
+                meta: Optional[Meta] = None, clinics=None) -> dict:
+    """Everything the report templates show, in display order, as plain values. ``clinics``:
+    the clinics a person chose to find near them (:func:`triage.clinics.suggest`), shown
+    without the place they typed."""
+    from triage import treatments
+
     meta = meta or report_meta()
     explains = _explains(a)
     words, chart = KB.report, KB.chart
@@ -268,6 +283,8 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "next_steps_heading": words.after_emergency_heading if is_emergency(a) else words.next_steps_heading,
         "questions": _questions(a, case.respondent if case else None),
         "disclaimer": " ".join(a.disclaimer.split()),
+        "treatments": treatments.for_result(KB, a, case.respondent if case else None),
+        "clinics": clinics,
     }
 
 
@@ -294,18 +311,19 @@ def _render(template: str, view: dict) -> str:
 
 
 def html_report(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
-                meta: Optional[Meta] = None) -> str:
+                meta: Optional[Meta] = None, clinics=None) -> str:
     """The appointment report as one self-contained HTML page (inline CSS, no scripts, no
     external assets, print styles for A4 and Letter). The web page reuses it; its body alone
     is :func:`html_report_body`."""
-    return html_reports([(a, case, asked)], meta=meta)
+    return html_reports([(a, case, asked)], meta=meta, clinics=clinics)
 
 
 def html_report_body(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
-                     meta: Optional[Meta] = None, id_prefix: str = "") -> str:
+                     meta: Optional[Meta] = None, id_prefix: str = "", clinics=None) -> str:
     """The report without the page around it (for a page that has its own head and styles);
     ``id_prefix`` keeps element ids unique when a page holds several reports."""
-    return _render("report_body.html.j2", {**report_view(a, case, asked=asked, meta=meta), "idp": id_prefix})
+    return _render("report_body.html.j2", {**report_view(a, case, asked=asked, meta=meta, clinics=clinics),
+                                           "idp": id_prefix})
 
 
 def report_css() -> str:
@@ -313,23 +331,23 @@ def report_css() -> str:
     return _env(False).get_template("report.css").render()
 
 
-def html_reports(items, *, meta: Optional[Meta] = None) -> str:
+def html_reports(items, *, meta: Optional[Meta] = None, clinics=None) -> str:
     """Several reports ``(assessment, case, asked)`` in one page, each starting a new
-    printed page."""
+    printed page (``clinics``: a single report's chosen clinics)."""
     from markupsafe import Markup
 
     meta = meta or report_meta()
     items = list(items)
     bodies = [Markup(html_report_body(a, c, asked=asked, meta=meta,
-                                      id_prefix=f"case{i + 1}-" if len(items) > 1 else ""))
+                                      id_prefix=f"case{i + 1}-" if len(items) > 1 else "", clinics=clinics))
               for i, (a, c, asked) in enumerate(items)]
     return _render("report.html.j2", {"w": KB.report, "meta": meta, "bodies": bodies})
 
 
 def markdown(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,
-             meta: Optional[Meta] = None) -> str:
+             meta: Optional[Meta] = None, clinics=None) -> str:
     """The appointment report in Markdown: the same content as :func:`html_report`."""
-    return _render("report.md.j2", report_view(a, case, asked=asked, meta=meta))
+    return _render("report.md.j2", report_view(a, case, asked=asked, meta=meta, clinics=clinics))
 
 
 def summary(a: Assessment, case: Optional[Case] = None, *, asked: Optional[Asked] = None,

@@ -3,4 +3,4 @@ parser and sets ``func`` (taking the parsed arguments, returning the exit code).
 imported only when the command line is built, and heavy imports stay inside ``func``."""
 
 # The order here is the order in `dystonia-triage --help`.
-MODULES = ["interview", "assess", "explain", "rules", "cases", "check", "fhir", "serve", "schema"]
+MODULES = ["interview", "assess", "explain", "clinics", "rules", "cases", "check", "fhir", "serve", "schema"]

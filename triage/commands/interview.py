@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(screen readers, piped answers)")
     p.add_argument("--resume", metavar="FILE", default=None,
                    help="continue an interview saved with Ctrl-C")
+    from triage.commands.clinics import add_directory_option
+
+    add_directory_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
     from triage.terminal.interview import TerminalInterview, words
 
     iv = Questionnaire()
+    clinics_file = getattr(args, "clinics", None)
+    if clinics_file:  # a broken directory is refused now, not after the questions
+        from triage.commands.clinics import directory
+
+        directory(iv.kb, clinics_file)
     audience = getattr(args, "audience", None)
     plain = getattr(args, "plain", False)
     if not plain and not sys.stdin.isatty():
@@ -57,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     io: PlainIO | KeysIO = PlainIO(words(iv)) if plain else KeysIO(words(iv))
     return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume,
-                             resume_note=note).run()
+                             resume_note=note, clinics_file=clinics_file).run()
 
 
 def resumed(iv, text: str, name: str):

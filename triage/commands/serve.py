@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
                    help="port to listen on (default: 0, a free port)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes (default: 1); the app is stateless, so any number works")
+    from triage.commands.clinics import add_directory_option
+
+    add_directory_option(p)
     p.set_defaults(func=run)
 
 
@@ -55,8 +58,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dystonia-triage: --host: cannot listen on {args.host!r} ({exc.strerror})", file=sys.stderr)
         return EXIT_USAGE
+    from triage import clinics
+    from triage.commands.clinics import directory
+    from triage.knowledge import default
     from triage.web import state
 
+    if getattr(args, "clinics", None):
+        os.environ[clinics.ENV] = os.path.abspath(args.clinics)  # the workers inherit it
+    directory(default(), None)  # a broken directory is refused now, not on the first page
     given = os.environ.get(state.SECRET_ENV)
     if given is not None and len(given) < state.MIN_SECRET_CHARS:
         print(f"dystonia-triage: {state.SECRET_ENV}: too short ({len(given)} characters; allowed: "

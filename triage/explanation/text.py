@@ -80,6 +80,7 @@ def text(ex: Explanation) -> str:
         for n in c.because:
             _rule_lines(n, INDENT, shown, out)
         out.append("")
+    out += _treatment_lines(ex)
     if ex.not_concluded:
         out += ["Not concluded, and why not:", ""]
         for w in ex.not_concluded:
@@ -87,6 +88,27 @@ def text(ex: Explanation) -> str:
         out.append("")
     out.append(" ".join(ex.disclaimer.split()))
     return "\n".join(out) + "\n"
+
+
+def _treatment_lines(ex: Explanation) -> list[str]:
+    """Treatments a neurologist may discuss for the candidates and look-alikes concluded, each
+    with its source (:mod:`triage.treatments`)."""
+    import textwrap
+
+    from triage import treatments
+
+    if any(c.kind == "care_level" and treatments.emergency(KB, c.id) for c in ex.conclusions):
+        return []  # an emergency: its action is emergency care
+    patterns = [(c.id, c.label) for c in ex.conclusions if c.kind in ("candidate", "mimic")]
+    found = treatments.for_patterns(KB, patterns, ex.case.get("respondent"))
+    if found is None:
+        return []
+
+    def wrap(text: str, indent: str = "", hang: int = 0) -> str:
+        return textwrap.fill(" ".join(text.split()), width=100, initial_indent=indent,
+                             subsequent_indent=indent + " " * hang, break_on_hyphens=False)
+
+    return [*treatments.text_lines(found, wrap), ""]
 
 
 def what_if_text(w: WhatIf) -> str:

@@ -46,7 +46,7 @@ class TerminalInterview:
 
     def __init__(self, io, session: Session, *, educator: bool = False, err: Optional[TextIO] = None,
                  folder: Path = Path("."), warm_up: bool = True, resumed_from: Optional[str] = None,
-                 resume_note: Optional[str] = None):
+                 resume_note: Optional[str] = None, clinics_file: Optional[Path] = None):
         self.io = io
         self.session = session
         self.iv = session.questionnaire
@@ -61,6 +61,8 @@ class TerminalInterview:
         self.section: Optional[str] = None
         self.shown = None  # the assessment shown as the result
         self.asked: list[str] = []  # every question put to the person, in order (again after back)
+        self.clinics_file = clinics_file  # the clinic directory (None: TRIAGE_CLINICS, else the example)
+        self.clinics: Any = None  # the clinics found in the find-a-specialist step (never the place typed)
 
     @property
     def width(self) -> int:
@@ -229,7 +231,8 @@ class TerminalInterview:
         self.shown = a
         self.io.say()
         self.io.say(f"-- {self.t.result_title} --")
-        self.io.say(report.text(a, rules=self.educating, width=self.width).rstrip("\n"))
+        self.io.say(report.text(a, rules=self.educating, width=self.width,
+                                respondent=self.session.who()).rstrip("\n"))
         try:
             self.how(a)
             self.offer_save(a)
@@ -239,7 +242,13 @@ class TerminalInterview:
         return EXIT_OK
 
     def how(self, a) -> None:
-        options = [Option(f"{a.care_label} ({a.care_level})", ("care", a.care_because))]
+        from triage import clinics
+
+        kb = self.iv.kb
+        options = []
+        if clinics.offered(kb, a):  # never on an emergency result: its action is emergency care
+            options.append(Option(kb.specialist_words.offer, ("specialist", None)))
+        options += [Option(f"{a.care_label} ({a.care_level})", ("care", a.care_because))]
         options += [Option(c.label, ("candidate", c.because)) for c in a.candidates]
         options += [Option(f.label, ("finding", f.because)) for f in a.mimics + a.causes]
         options.append(Option(self.t.how_done, DONE))
@@ -248,6 +257,9 @@ class TerminalInterview:
             choice = self.io.select(self.t.how_prompt, options, default=DONE, extras=False)
             if choice == DONE:
                 return
+            if choice[0] == "specialist":
+                self.find_specialist(a)
+                continue
             found = why_mod.how(self.session, a, choice[1])
             self.io.say(self.t.how_title + ":")
             self.io.say("  " + self.t.how_answers)
@@ -256,6 +268,37 @@ class TerminalInterview:
             self.io.say("  " + self.t.how_rules)
             for line in found["rules"]:
                 self.io.say(_wrap(line, "    - ", "      ", self.width))
+
+    def find_specialist(self, a) -> None:
+        """The optional find-a-specialist step: a ZIP code or town (asked again until found, or
+        left empty), then the nearest clinics, those offering what the result needs first. The
+        place is only used to sort them: it is not kept, saved or logged."""
+        from triage import clinics
+
+        kb = self.iv.kb
+        w = kb.specialist_words
+        directory = clinics.current(self.clinics_file, kb)
+        self.io.say()
+        self.io.say(f"-- {w.heading} --")
+        self.io.say(_wrap(f"{w.intro} {w.not_stored}", width=self.width))
+        while True:
+            typed = self.io.text(w.prompt).strip()
+            if not typed:
+                return
+            try:
+                place = clinics.find_place(typed)
+            except clinics.PlaceNotFound as exc:
+                self.io.say(_wrap(clinics.not_found_message(kb, exc), width=self.width))
+                continue
+            break
+        found = self.clinics = clinics.suggest(kb, a, place, directory)
+
+        def wrap(text: str, indent: str = "", hang: int = 0) -> str:
+            return _wrap(text, indent, indent + " " * hang, self.width)
+
+        for line in clinics.text_lines(found, wrap, place.name)[1:]:  # under the heading above
+            self.io.say(line)
+        self.io.say(wrap(w.call_first, "  "))
 
     def offer_save(self, a) -> None:
         """Offer the answers (the case, JSON) and the report (Markdown, with the pertinent
@@ -268,7 +311,7 @@ class TerminalInterview:
         case = self.session.case()
         case_text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
         self._save(self.t.save_case, CASE_FILE, lambda path: save_text(path, case_text))
-        report_text = report.markdown(a, to_case(case), asked=self.session.record())
+        report_text = report.markdown(a, to_case(case), asked=self.session.record(), clinics=self.clinics)
         self._save(self.t.save_report, REPORT_FILE, lambda path: save_text(path, report_text))
 
     def _save(self, question: str, default_name: str, write: Callable[[str], Path],

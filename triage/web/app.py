@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from triage import __version__, knowledge
+from triage import __version__, clinics, knowledge
 from triage.assessment import assess
 from triage.inputs import (MAX_DEPTH, MAX_DIGITS, MAX_INPUT_BYTES, InputProblem, NotJson, items_of, load_json,
                            parse_document)
@@ -403,6 +403,8 @@ class Pages:
         self.env = env
         self.iv = iv
         self.kb = kb
+        # the clinic directory of TRIAGE_CLINICS (serve --clinics sets it), else the example
+        self.directory = clinics.current(None, kb)
         t = iv.text
         # the numbers to call, as links a phone dials (settings in knowledge/questions.yaml)
         self.calls = [{"href": f"tel:{t.emergency_phone}", "label": t.call_emergency.format(number=t.emergency_phone)}]
@@ -497,11 +499,16 @@ class Pages:
         rows = [{"id": q.id, "question": session.wording(q), "answer": label} for q, label in session.review()]
         return self.render("review.html", session=session, title=self.iv.text.review_title, rows=rows)
 
-    def result(self, session: Session) -> HTMLResponse:
+    def result(self, session: Session, near: Optional[str] = None) -> HTMLResponse:
+        """The result; ``near``: the place typed in its find-a-specialist step (not on an
+        emergency result), used to sort the clinics and never kept or logged."""
+        from triage import treatments
         from triage.assessment import to_case
 
         case = to_case(session.case())
         a = session.assessment()
+        specialist = self.specialist(a, near) if clinics.offered(self.kb, a) else None
+        status = 422 if specialist and specialist["error"] else 200
         rules = {t.rule: t for t in a.trace}
         behind = {c.type: why_mod.how(session, a, c.because)["answers"] for c in a.candidates}
         emergency = self.iv.is_emergency(a.care_level)
@@ -512,7 +519,36 @@ class Pages:
         return self.render("result.html", session=session, title=self.iv.text.result_title, a=a,
                            steps=steps, steps_heading=steps_heading,
                            case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
-                           unfinished=not session.complete(), downloads=DOWNLOADS)
+                           unfinished=not session.complete(), downloads=DOWNLOADS, status=status,
+                           treatments=treatments.for_result(self.kb, a, session.who()), specialist=specialist,
+                           # a page showing clinics near a place is not kept for Back and Forward
+                           cache=near is None)
+
+    def specialist(self, a: Assessment, near: Optional[str]) -> dict:
+        """The find-a-specialist step: the place as typed, the clinics found, or why none."""
+        out: dict = {"near": "", "found": None, "place": None, "error": None}
+        if near is None:
+            return out
+        out["near"] = " ".join(str(near).split())[:80]
+        try:
+            place = clinics.find_place(out["near"])
+        except clinics.PlaceNotFound as exc:
+            out["error"] = clinics.not_found_message(self.kb, exc)
+            return out
+        out["place"] = place.name
+        out["found"] = clinics.suggest(self.kb, a, place, self.directory)
+        return out
+
+    def chosen_clinics(self, a: Assessment, form):
+        """The clinics of the find-a-specialist step, for the report (``near`` in the form)."""
+        near = form.get("near")
+        if not near or not clinics.offered(self.kb, a):
+            return None
+        try:
+            place = clinics.find_place(str(near)[:80])
+        except clinics.PlaceNotFound:
+            return None
+        return clinics.suggest(self.kb, a, place, self.directory)
 
     def bad(self, message: str) -> HTMLResponse:
         return self.render("bad.html", status=400, cache=False, title="Error: the answers could not be read",
@@ -537,6 +573,8 @@ class Pages:
             return self.review(session) if nxt is None else self.question(nxt, session)
         if go == "result":
             return self.result(session)
+        if go == "clinics":  # the find-a-specialist step of the result
+            return self.result(session, near=str(form.get("near") or ""))
         if go.startswith("change:"):
             target = go.split(":", 1)[1]
             if target not in session.active:
@@ -592,7 +630,8 @@ class Pages:
             _, case, a, asked = self._final(form)
         except state.BadAnswers as exc:
             return self.bad(str(exc))
-        return HTMLResponse(report.html_report(a, case, asked=asked), headers={"content-security-policy": REPORT_CSP})
+        return HTMLResponse(report.html_report(a, case, asked=asked, clinics=self.chosen_clinics(a, form)),
+                            headers={"content-security-policy": REPORT_CSP})
 
     def download(self, name: str, form) -> Response:
         from triage import fhir, report
@@ -602,7 +641,8 @@ class Pages:
         except state.BadAnswers as exc:
             return self.bad(str(exc))
         if name == "report.html":
-            return _attachment(report.html_report(a, case, asked=asked), "text/html; charset=utf-8",
+            return _attachment(report.html_report(a, case, asked=asked, clinics=self.chosen_clinics(a, form)),
+                               "text/html; charset=utf-8",
                                "dystonia-triage-report.html", csp=REPORT_CSP)
         if name == "case.json":
             body = json.dumps(session.case(), indent=2, ensure_ascii=False) + "\n"  # as the terminal saves it

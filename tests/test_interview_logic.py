@@ -249,3 +249,17 @@ def test_questions_for_the_record_are_asked_when_they_are_relevant():
     assert {"tremor_sites", "alcohol_improves", "task_specific"} <= set(shaking)
     adult_eyes = asked({"age": 61, "onset_age": 58, "symptoms": ["eye_blinking"]})
     assert "better_after_sleep" not in adult_eyes and "alcohol_improves" not in adult_eyes
+
+
+@pytest.mark.parametrize("age", [0, 9, 68])
+def test_a_question_asked_for_the_record_offers_every_choice(age):
+    """Where the shaking is matters to the neurologist whatever it does to the triage: an
+    infant's shaking, where no site changes the result, still gets every site to tick (not an
+    empty list with only "Not sure")."""
+    from triage.questionnaire.session import Questionnaire
+
+    session = Questionnaire(KB).session({"red_flags": [], "respondent": "self", "age": age,
+                                         "symptoms": ["tremor", "widespread_spasms"], "dopamine_blocker": "none"})
+    q = session.next_question()
+    assert q.id == "tremor_sites" and q.record is not None
+    assert [c.id for c in session.offered(q)] == [c.id for c in q.choices]

@@ -92,7 +92,7 @@ def test_the_saved_case_is_valid_and_assesses_to_what_was_shown(data):
     again = assess(saved)
     assert again == flow.shown
     shown = "\n".join(io.lines)
-    assert report.text(again, rules=flow.educating, width=flow.width).rstrip("\n") in shown
+    assert report.text(again, rules=flow.educating, width=flow.width, respondent=flow.session.who()).rstrip("\n") in shown
     # each question once, plus two for each step back (the question left and the one before
     # it again) and one for each answer changed at the review
     assert len(flow.asked) <= len(KB.questions) + 2 * io.backs + io.changes

@@ -57,9 +57,9 @@ def oracle_next(answers: dict):
 
 
 def oracle_offered(q, answers: dict, ticked: Any) -> list[str]:
-    if q.kind != "several_of" or q.always:
-        return [c.id for c in q.choices]
     active = IV.record.active(answers)
+    if q.kind != "several_of" or q.always or (q.record is not None and q.record.applies(active)):
+        return [c.id for c in q.choices]  # asked for the record: the whole answer
     changing = {v[0] for v in _changes(q, active, IV.relevance.candidates(q, active), first=False)}
     return [c.id for c in q.choices if c.id in changing or c.id in set(ticked or ())]
 

@@ -309,8 +309,9 @@ class Relevance:
 
     def offered(self, q: Question, answers: Mapping[str, Any], ticked: Optional[list] = None) -> list:
         """The choices to show: for a several_of question that is not always asked, only those
-        that could change the assessment on their own, plus any already ticked."""
-        if q.kind != "several_of" or q.always:
+        that could change the assessment on their own, plus any already ticked. A question
+        asked for the record offers every choice: the neurologist needs the whole answer."""
+        if q.kind != "several_of" or q.always or (q.record is not None and q.record.applies(answers)):
             return list(q.choices)
         singles = self.candidates(q, answers)
         changing = {v[0] for v in self.changing(q, answers, singles, first=False)}

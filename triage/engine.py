@@ -157,19 +157,20 @@ class _Session:
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
         self.types: set[str] = set()  # the types of the facts asserted
-        self.sent: list[dict] = []  # every fact as asserted (the gates first), to retract at the end
+        self.sent: list[str] = []  # every fact as asserted (JSON), to retract at the end
 
-    def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> dict:
-        """The fact as asserted: only the attributes some pattern tests (``wire``), the
-        session id, and an id unique in the session, by which a firing finds the whole fact
-        and its key again."""
+    def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> str:
+        """The fact as asserted, in JSON: only the attributes some pattern tests (``wire``),
+        the session id, and an id unique in the session, by which a firing finds the whole
+        fact and its key again. Kept, to retract it with the same text at the end."""
         self.key_of.append(key)
         self.types.add(fact["t"])
         out = {a: fact[a] for a in wire if a in fact}
         out["sid"] = self.sid
         out["id"] = len(self.key_of) - 1
-        self.sent.append(out)
-        return out
+        text = _dumps(out)
+        self.sent.append(text)
+        return text
 
 
 def _needs(book: RuleBook, index: int) -> Optional[list[frozenset]]:
@@ -265,7 +266,7 @@ class Engine:
         return [out[k] for k in sorted(out, key=repr)]
 
     # -- one firing ----------------------------------------------------------------------------
-    def _fire(self, session: _Session, rule: Rule, message: dict) -> list[dict]:
+    def _fire(self, session: _Session, rule: Rule, message: dict) -> list[str]:
         """Record one firing of ``rule`` on the matched facts of ``message`` (alias -> fact, as
         durable_rules sends it) and return the new facts to assert."""
         matched, sources = {}, []
@@ -280,7 +281,7 @@ class Engine:
         firing = Firing(rule.id, rule.layer, matched, concluded, [], sources)
         index = len(session.firings)
         session.firings.append(firing)
-        new: list[dict] = []
+        new: list[str] = []
         producers, consumes, wire = session.producers, self.book.consumes, self._wire
         for fact in rule.conclude(matched):
             fact = self._enrich(fact)
@@ -315,15 +316,16 @@ class Engine:
                     batch.append(session.stamp(fact, key, self._wire[fact["t"]]))
                 if batch:
                     started = True
-                    self._settle(session, c.assert_facts(handle, _dumps(batch)), "the answers")
+                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
                 sid_json = _dumps(sid)
                 gates = []
                 for name, (head, tail), needs in self._gates:
                     if needs is not None and not any(need <= session.types for need in needs):
                         continue  # no rule of this layer can ever fire in this session
-                    gates.append({"t": GATE, "v": name, "sid": sid})
+                    gate = head + sid_json + tail
+                    gates.append(gate)
                     started = True
-                    self._settle(session, c.assert_fact(handle, head + sid_json + tail), f"layer {name}")
+                    self._settle(session, c.assert_fact(handle, gate), f"layer {name}")
                 emptied = self._empty(session, gates)
             finally:
                 del self._sessions[sid]
@@ -333,7 +335,7 @@ class Engine:
                     c.delete_state(handle, sid)
         return Run(facts, session.known, session.firings, session.producers)
 
-    def _empty(self, session: _Session, gates: list[dict]) -> bool:
+    def _empty(self, session: _Session, gates: list[str]) -> bool:
         """Retract every fact the run asserted, one at a time and the layers' gates first (every
         rule matches its gate first, so no rule can become ready while the rest goes), so the
         session can serve the next run. False when that fails, leaves an action pending, or the
@@ -352,8 +354,8 @@ class Engine:
         if not sent:
             return False  # nothing was asserted: durable_rules may never have created it
         try:
-            for fact in sent:
-                result = c.retract_fact(handle, _dumps(fact))
+            for text in sent:
+                result = c.retract_fact(handle, text)
                 if result[0] in (_NOT_HANDLED, _OBSERVED):
                     return False
             if c.start_action_for_state(handle, result[1]):
@@ -377,7 +379,7 @@ class Engine:
             try:
                 new = self._fire(session, rule, matched)
                 if new:
-                    self._check(c.assert_facts(handle, _dumps(new)), f"what rule {rule_id} concluded")
+                    self._check(c.assert_facts(handle, "[" + ",".join(new) + "]"), f"what rule {rule_id} concluded")
             except BaseException as exc:
                 c.abandon_action(handle, state)
                 if isinstance(exc, EngineError):

@@ -5,7 +5,9 @@ It guards every sharp edge of durable_rules 2.0.28 (see docs/engine.md):
 * no background dispatcher: :class:`QuietHost` overrides ``Host._run`` so no timer thread ever
   runs an action behind our back (the cause of segfaults under concurrency);
 * one process-wide lock around every session, so one session is live at a time (far below the
-  1024-session limit that corrupts the engine), each with a fresh id, deleted in ``finally``;
+  1024-session limit that corrupts the engine); after a run its facts are retracted one by one
+  and the empty session serves the next run (creating one costs more than emptying it); a run
+  that fails, a retraction that fails, and every ``REUSE``-th run delete it in ``finally``;
 * an exception raised inside an action would be swallowed by durable_rules' Python layer; the
   adapter runs the actions itself and raises :class:`~triage.errors.EngineError` naming the rule;
 * only facts that some rule can match are asserted (durable_rules rejects the others); a

@@ -43,6 +43,9 @@ _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 # A session serves at most this many runs before it is deleted and a new one made: whatever
 # durable_rules keeps in a session beyond its facts cannot build up.
 REUSE = 1_000
+# Retracting a fact costs about 1/60 of making a new session and deleting it: a session that
+# holds more facts than this is deleted instead of emptied.
+RETRACT_AT_MOST = 60
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -355,6 +358,8 @@ class Engine:
         sent = gates + session.sent
         if not sent:
             return False  # nothing was asserted: durable_rules may never have created it
+        if len(sent) > RETRACT_AT_MOST:
+            return False  # deleting it and making a new one costs less
         try:
             for text in sent:
                 result = c.retract_fact(handle, text)

@@ -52,14 +52,17 @@ def cache_file() -> Path:
 def key(directory: Path) -> bytes:
     """What the cached knowledge base depends on, as a digest: the knowledge files' bytes, the
     models' source, and the versions (see the module's docstring)."""
-    import _blake2
+    try:
+        from _blake2 import blake2b  # what hashlib.blake2b is, without importing OpenSSL's hashes
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
 
     import pydantic
     import pydantic_core
 
     from triage import __version__
 
-    digest = _blake2.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     digest.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{pydantic.VERSION}\0"
                   f"{pydantic_core.__version__}\0".encode())
     for name in SOURCES:

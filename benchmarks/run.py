@@ -51,7 +51,7 @@ GOAL_BATCH_RATE = 2_000  # cases per CPU second, a batch of 10,000 through `asse
 GOAL_BATCH_RSS_MB = 150.0
 GOAL_STREAM_GROWTH_MB = 5.0  # peak RSS of 100,000 cases streamed, beyond that of 10,000
 GOAL_GROWTH_MB = 5.0
-GOAL_FIRST_QUESTION_S = 0.5
+GOAL_FIRST_QUESTION_S = 0.3  # median wall time, start-ups in a pseudo-terminal
 
 
 def case(**fields) -> dict:
@@ -319,17 +319,31 @@ def main(argv=None) -> int:
     report.add("first assessment in a new process",
                f"{run_seconds(['-m', 'triage', 'assess', 'examples/blepharospasm.json'], n_start):.2f} s")
     questionnaire = ROOT / "benchmarks" / "questionnaire.py"
+    if questionnaire.exists():
+        # the installed command started as a person starts it: in a pseudo-terminal, timed until
+        # the first question's words are on the screen (the first start, which may write the
+        # byte-code and the knowledge base's cache, is not counted)
+        sys.path.insert(0, str(questionnaire.parent))
+        import questionnaire as qbench
+
+        runs = max(n_start, 5)
+        command = str(Path(sys.executable).parent / "dystonia-triage")
+        walls, cpus = qbench.first_prompt_times(runs, [command], qbench.FIRST_PROMPT)
+        wall = statistics.median(walls)
+        report.add(f"first question of the questionnaire, median of {runs} start-ups in a pseudo-terminal",
+                   f"{wall:.2f} s wall (min {min(walls):.2f} s), "
+                   f"{statistics.median(cpus) if cpus else float('nan'):.2f} s CPU by then",
+                   met(wall <= GOAL_FIRST_QUESTION_S, f"≤ {GOAL_FIRST_QUESTION_S:g} s"))
     if not questionnaire.exists():
-        report.add("first question of the questionnaire", "not measured (no benchmarks/questionnaire.py yet)")
+        report.add("questionnaire figures", "not measured (no benchmarks/questionnaire.py yet)")
     elif quick:
-        report.add("first question of the questionnaire", "full run only (benchmarks/questionnaire.py)")
+        report.add("questionnaire figures", "full run only (benchmarks/questionnaire.py)")
     else:
         # its own script, with its own figures: they are printed after the table
         proc = subprocess.run([sys.executable, str(questionnaire)], cwd=ROOT, capture_output=True,
                               text=True, timeout=600)
         extra_sections.append(("Questionnaire (benchmarks/questionnaire.py)", proc.stdout.strip()))
-        report.add("first question of the questionnaire",
-                   f"see below (benchmarks/questionnaire.py, exit {proc.returncode})", f"< {GOAL_FIRST_QUESTION_S:g} s")
+        report.add("questionnaire figures", f"see below (benchmarks/questionnaire.py, exit {proc.returncode})")
         if proc.returncode:
             failures.append(f"benchmarks/questionnaire.py failed: {proc.stderr[-500:]}")
 

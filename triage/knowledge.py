@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Literal, Optional, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from triage.questionnaire import questions as qmod
@@ -26,7 +25,7 @@ Id = str
 class Strict(BaseModel):
     """Base of every knowledge model: unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class AudienceText(Strict):
@@ -38,7 +37,7 @@ class AudienceText(Strict):
     clinician: str = Field(min_length=1)
     educator: str = Field(min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 # A text that is the same for everyone, or worded for each respondent.
@@ -139,7 +138,7 @@ class DystoniaType(Strict):
     rank: int
     label: str
     description: str
-    codes: Codes = Codes()
+    codes: Codes = Codes.model_construct()  # no validator built at import
 
 
 class Support(Strict):
@@ -152,7 +151,7 @@ class Mimic(Strict):
     id: Id
     label: str
     description: str
-    codes: Codes = Codes()
+    codes: Codes = Codes.model_construct()  # no validator built at import
     source: str
 
 
@@ -160,7 +159,7 @@ class Cause(Strict):
     id: Id
     label: str
     description: str
-    codes: Codes = Codes()
+    codes: Codes = Codes.model_construct()  # no validator built at import
 
 
 class NextStepEntry(Strict):
@@ -558,6 +557,8 @@ SNOMED = re.compile(r"^[0-9]{6,18}$")
 
 def read_yaml(path: Path) -> object:
     """Parse one YAML file; a syntax error names the file and line."""
+    import yaml  # only when the knowledge base is read from its files (not from its cache)
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -820,5 +821,8 @@ def _fingerprint() -> str:
 
 @functools.lru_cache(maxsize=1)
 def default() -> KnowledgeBase:
-    """The project's own knowledge base, loaded once per process."""
-    return load()
+    """The project's own knowledge base, loaded once per process (from its validated cache
+    when the files have not changed: see :mod:`triage.kbcache`)."""
+    from triage import kbcache
+
+    return kbcache.load_default()

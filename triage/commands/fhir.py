@@ -10,7 +10,9 @@ from triage.cli import EXIT_OK
 
 
 def add_parser(sub) -> None:
-    from triage.models import KB
+    from triage import knowledge
+
+    audiences = list(knowledge.default().fhir.audiences)  # the knowledge base only, not its models
 
     p = sub.add_parser(
         "fhir", help="export the questionnaire and its codes as FHIR R4 (answers: assess --format fhir)",
@@ -22,7 +24,7 @@ def add_parser(sub) -> None:
     )
     what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     q = what.add_parser("questionnaire", help="write the FHIR Questionnaire (JSON)")
-    q.add_argument("--for", dest="audience", choices=list(KB.fhir.audiences),
+    q.add_argument("--for", dest="audience", choices=audiences,
                    help="the Questionnaire worded for this respondent (default: for whoever answers)")
     q.add_argument("-o", "--output", metavar="FILE", help="save to FILE instead of printing it")
     q.set_defaults(func=run)

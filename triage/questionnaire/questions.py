@@ -29,7 +29,7 @@ from triage import casefields as _fields  # noqa: E402
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Wording(_Strict):
@@ -41,7 +41,7 @@ class Wording(_Strict):
     clinician: str = Field(min_length=1)
     educator: str = Field(min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     def for_(self, audience: Optional[str]) -> str:
         """The wording for ``audience``; ``None`` means not yet known."""

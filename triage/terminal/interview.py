@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from triage.errors import EngineError
-from triage.explanation import asked as why_mod
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Emergency, Questionnaire, Session
 from triage.terminal.prompts import BACK, WHY, Option, PlainIO, Words
@@ -27,6 +26,14 @@ DONE = "__done__"
 ANSWERS_FILE = "dystonia-triage-answers.json"
 CASE_FILE = "dystonia-triage-case.json"
 REPORT_FILE = "dystonia-triage-report.md"
+
+
+def _why():
+    """The explanations of a session (why a question is asked, how a result was reached):
+    imported when first needed, not before the first question is on the screen."""
+    from triage.explanation import asked
+
+    return asked
 
 
 def _wrap(text: str, first: str = "", rest: str = "", width: int = 78) -> str:
@@ -152,7 +159,7 @@ class TerminalInterview:
             value = self._prompt(q)
             if value is WHY:
                 self.io.say(self.t.why_title + ":")
-                for line in why_mod.why(self.session, q):
+                for line in _why().why(self.session, q):
                     indent = "  " + " " * (len(line) - len(line.lstrip()))
                     self.io.say(_wrap(line, indent, indent + "  ", self.width))
                 self.io.say()
@@ -193,7 +200,7 @@ class TerminalInterview:
         """Show new rule firings (educators) and an emergency at once. False: stop here."""
         now = self.session.assessment()
         if self.educating:
-            for line in why_mod.new_firings(self.session, self.last, now):
+            for line in _why().new_firings(self.session, self.last, now):
                 self.io.say(_wrap(line, "  ", "    ", self.width))
         self.last = now
         emergency = self.session.emergency_to_show()
@@ -260,7 +267,7 @@ class TerminalInterview:
             if choice[0] == "specialist":
                 self.find_specialist(a)
                 continue
-            found = why_mod.how(self.session, a, choice[1])
+            found = _why().how(self.session, a, choice[1])
             self.io.say(self.t.how_title + ":")
             self.io.say("  " + self.t.how_answers)
             for line in found["answers"]:

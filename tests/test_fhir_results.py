@@ -41,7 +41,10 @@ def test_every_teaching_case_becomes_a_bundle_that_says_what_the_assessment_says
         assert p["outcome"]["text"].startswith(KB.text.support_label[c.support])  # "may fit", not a diagnosis
         assert "probabilityDecimal" not in p
     requests = resources(bundle, "ServiceRequest")
-    assert [r["code"]["coding"][0]["code"] for r in requests] == [s.id for s in a.next_steps]
+    from triage import report
+
+    emergency = [a.care_level] if report.is_emergency(a) else []
+    assert [r["code"]["coding"][0]["code"] for r in requests] == emergency + [s.id for s in a.next_steps]
     assert all(r["intent"] == "proposal" for r in requests)
     assert [f["code"]["coding"][0]["code"] for f in resources(bundle, "Flag")] == [f.id for f in a.red_flags]
     (prov,) = resources(bundle, "Provenance")
@@ -81,3 +84,28 @@ def test_assess_writes_the_bundle_and_a_batch_as_a_bundle_of_bundles(tmp_path):
     assert r.returncode == 0, r.stderr
     outer = json.loads(r.stdout)
     assert [e["resource"]["resourceType"] for e in outer["entry"]] == ["Bundle", "Bundle"]
+
+
+@pytest.mark.parametrize("case_id", ["acute_dystonic_reaction", "breathing_difficulty", "status_dystonicus"])
+def test_an_emergency_is_the_first_request_and_the_work_up_comes_after_it(case_id):
+    """An EHR that lists the ServiceRequests sees the emergency care first (priority stat,
+    with the care level's action), and the next steps after it (priority routine, in their
+    "after emergency care" words): never a routine referral alone."""
+    from triage import report
+
+    tc = teaching.by_id(case_id)
+    a = assess(tc.case)
+    assert report.is_emergency(a)
+    first, *rest = resources(fhir_results.result_bundle(tc.case, a), "ServiceRequest")
+    assert first["priority"] == "stat" and first["code"]["coding"][0]["code"] == a.care_level
+    assert " ".join(a.care_action.split()) in first["code"]["text"]
+    assert rest and all(r["priority"] == "routine" for r in rest)
+    see = next(r for r in rest if r["code"]["coding"][0]["code"] == "see_neurologist")
+    after = KB.by_id("next_steps")["see_neurologist"].after_emergency
+    assert " ".join(knowledge.worded(after, tc.case.respondent).split()) in see["code"]["text"]
+
+
+def test_a_routine_result_has_no_emergency_request():
+    tc = teaching.by_id("blepharospasm_classic")
+    requests = resources(fhir_results.result_bundle(tc.case, assess(tc.case)), "ServiceRequest")
+    assert requests and not any("priority" in r for r in requests)

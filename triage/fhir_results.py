@@ -92,13 +92,37 @@ def _because(rules: Sequence[str]) -> str:
     return " ".join(dict.fromkeys(book.rule(r).explain for r in rules)) or KB.fhir.risk_title
 
 
-def service_requests(assessment: Assessment, risk_ref: str, response_ref: str, when: str) -> list[dict]:
-    return [{
-        "resourceType": "ServiceRequest", "status": "draft", "intent": "proposal",
-        "code": {"coding": [result_coding("next_steps", s.id)], "text": " ".join(s.text.split())},
-        "subject": _subject(), "authoredOn": when,
-        "reasonReference": [{"reference": risk_ref}], "supportingInfo": [{"reference": response_ref}],
-    } for s in assessment.next_steps]
+def service_requests(assessment: Assessment, risk_ref: str, response_ref: str, when: str,
+                     respondent: Optional[str] = None) -> list[dict]:
+    """A ServiceRequest (intent ``proposal``) per next step. On an emergency result the first
+    one is the emergency care itself, priority ``stat``, with the care level's action; the next
+    steps follow with priority ``routine`` and their "after emergency care" words, so a system
+    that lists the requests never shows a routine referral as all there is to do."""
+    from triage import report
+
+    emergency = report.is_emergency(assessment)
+    out = []
+    if emergency:
+        out.append({
+            "resourceType": "ServiceRequest", "status": "draft", "intent": "proposal", "priority": "stat",
+            "code": {"coding": [result_coding("care_levels", assessment.care_level)],
+                     "text": f"{assessment.care_label}: {' '.join(assessment.care_action.split())}"},
+            "subject": _subject(), "authoredOn": when,
+            "reasonReference": [{"reference": risk_ref}], "supportingInfo": [{"reference": response_ref}],
+        })
+    for s in assessment.next_steps:
+        text = report.step_text(s, emergency, respondent, assessment)
+        request: dict[str, Any] = {
+            "resourceType": "ServiceRequest", "status": "draft", "intent": "proposal",
+            "code": {"coding": [result_coding("next_steps", s.id)], "text": " ".join(text.split())},
+            "subject": _subject(), "authoredOn": when,
+            "reasonReference": [{"reference": risk_ref}], "supportingInfo": [{"reference": response_ref}],
+        }
+        if emergency:
+            request["priority"] = "routine"
+            request["note"] = [{"text": KB.report.after_emergency_heading}]
+        out.append(request)
+    return out
 
 
 def flags(assessment: Assessment, response_ref: str, when: str) -> list[dict]:
@@ -153,7 +177,7 @@ def result_bundle(case: Case, assessment: Assessment, asked: Optional[Asked] = N
     refs = {name: _urn() for name in ("qr", "risk", "device")}
     risk = risk_assessment(assessment, refs["qr"], when)
     made: list[tuple[str, dict]] = [(refs["risk"], risk)]
-    made += [(_urn(), r) for r in service_requests(assessment, refs["risk"], refs["qr"], when)]
+    made += [(_urn(), r) for r in service_requests(assessment, refs["risk"], refs["qr"], when, case.respondent)]
     made += [(_urn(), r) for r in flags(assessment, refs["qr"], when)]
     provenance = {
         "resourceType": "Provenance", "recorded": when,

@@ -312,3 +312,21 @@ def test_assess_html_batch_is_a_single_document(tmp_path):
     r = run_cli("assess", str(batch), "--format", "html")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("<!DOCTYPE html>") == 1 and r.stdout.count("<article") == 2
+
+
+def test_the_chart_summary_says_why_an_emergency_without_a_warning_sign_is_one():
+    """An acute drug reaction is an emergency with no warning sign ticked: the nurse's summary
+    says why beside "Red flags: none reported", and the work-up is "after emergency care"."""
+    from triage import teaching
+
+    tc = teaching.by_id("acute_dystonic_reaction")
+    a = assess(tc.case)
+    assert not a.red_flags and report.is_emergency(a)
+    lines = report.summary(a, tc.case, meta=META).splitlines()
+    because = next(line for line in lines if line.startswith(KB.chart.because + ":"))
+    assert "dopamine-blocking medicine" in because
+    assert any(line.startswith(KB.chart.workup_after + ":") for line in lines)
+    assert not any(line.startswith(KB.chart.workup + ":") for line in lines)
+    routine = teaching.by_id("blepharospasm_classic")
+    text = report.summary(assess(routine.case), routine.case, meta=META)
+    assert KB.chart.because not in text and f"{KB.chart.workup}:" in text

@@ -393,6 +393,8 @@ class ChartWords(Strict):
     causes: str
     mimics: str
     workup: str
+    workup_after: str
+    because: str
     coding: str
     tool: str
     knowledge: str

@@ -214,6 +214,7 @@ def _explains(a: Assessment) -> dict[str, tuple[str, str]]:
     """Rule id -> (layer, plain explanation), from the trace, or the rule book without one."""
     found = {t.rule: (t.layer, t.explain) for t in a.trace}
     wanted = {r for c in a.candidates for r in c.because} | {r for f in a.causes + a.mimics for r in f.because}
+    wanted |= set(a.care_because)
     if wanted - set(found):
         from triage import rulebook
 
@@ -270,6 +271,9 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "age": case.age if case else None, "onset_age": case.onset_age if case else None,
         "emergency": is_emergency(a),
         "care_term": chart.terms.care_levels[a.care_level],
+        # what made it this care level: the care rules' words (a warning sign, a recent medicine)
+        "care_reasons": list(dict.fromkeys(explains[r][1] for r in a.care_because
+                                           if r in explains and explains[r][0] == "care")),
         "red_flags": [{"id": f.id, "label": f.label, "term": chart.terms.red_flags[f.id]} for f in a.red_flags],
         "n_red_flags": len(KB.red_flags),
         "answers": (answers := answer_groups(case, asked)),

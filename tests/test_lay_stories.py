@@ -106,7 +106,7 @@ class PersonIO:
         return read("" if value is None else str(value))
 
     def confirm(self, message, default=True):
-        if message == TEXT.emergency_go_on:
+        if message in {TEXT.worded("emergency_go_on", who) for who in (None, "self", "caregiver", "clinician", "educator")}:
             if self.emergency_at is None:
                 self.emergency_at = self.asked
             return True

@@ -62,7 +62,7 @@ class StoryIO:
         return read("" if value is None else str(value))
 
     def confirm(self, message, default=True):
-        if message == TEXT.emergency_go_on:
+        if message in {TEXT.worded("emergency_go_on", who) for who in (None, "self", "caregiver", "clinician", "educator")}:
             self.emergencies.append(self.flow.asked[-1])
             return True
         return False  # no saving

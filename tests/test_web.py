@@ -13,7 +13,7 @@ from tests.conftest import ROOT, case, run_cli
 from tests.webhelp import (BLEPHAROSPASM, answers_dict, answers_of, question_of, signed, text_of, title_of,
                            trick_question)
 from triage import assess
-from triage.models import Case
+from triage.models import KB, Case
 from triage.web.app import create_app
 from tests.test_privacy import debug_logs, no_network  # noqa: F401 (fixtures)
 
@@ -468,3 +468,20 @@ def assess_case(data: dict) -> dict:
     from tests.interview_keys import IV
 
     return IV.record.case(json.loads(data["answers"].partition(".")[2]))
+
+
+def test_a_nurse_meeting_an_acute_reaction_is_told_to_arrange_emergency_care_not_to_get_safe(client):
+    """The emergency page after a jaw locked a day after metoclopramide speaks to the nurse
+    about the patient: the words for a clinician, not "when you are safe"."""
+    story = {"red_flags": ["none"], "respondent": ["clinician"], "age": ["19"],
+             "symptoms": ["jaw_tongue_movements"], "dopamine_blocker": ["recent"]}
+    r = client.post("/step", data={"go": "start"})
+    for _ in range(len(story)):
+        r = step(client, r.text, question_of(r.text), story[question_of(r.text)])
+        if title_of(r.text).startswith("EMERGENCY"):
+            break
+    page = text_of(r.text)
+    assert title_of(r.text).startswith("EMERGENCY"), title_of(r.text)
+    assert KB.interview.worded("emergency_after", "clinician").split()[0] in page
+    assert " ".join(KB.interview.worded("emergency_after", "clinician").split()) in page
+    assert "When you are safe" not in page

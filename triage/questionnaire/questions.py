@@ -233,7 +233,8 @@ class InterviewText(_Strict):
     choose_one: str
     choice_invalid_ids: str
     number_above: str
-    emergency_go_on: str
+    emergency_go_on: Union[str, Wording]
+    emergency_after: Union[str, Wording]
     emergency_because: str
     bad_answers: str
     review_title: str
@@ -269,7 +270,13 @@ class InterviewText(_Strict):
     call_clinic: str
     not_a_terminal: str
     end_of_input: str
-    goodbye: str
+    goodbye: Union[str, Wording]
+
+    def worded(self, name: str, audience: Optional[str]) -> str:
+        """The words ``name`` for ``audience`` (a text that is the same for everyone, or worded
+        for each respondent)."""
+        text = getattr(self, name)
+        return text if isinstance(text, str) else text.for_(audience)
 
     def yes_no_label(self, code: str) -> str:
         return {YES: self.answer_yes, NO: self.answer_no, UNSURE: self.answer_unsure}[code]

@@ -218,7 +218,7 @@ class TerminalInterview:
             say(_wrap(f"- {reason}", "  ", "    ", self.width))
         say(bar)
         say()
-        return self.io.confirm(self.t.emergency_go_on, default=True)
+        return self.io.confirm(self.t.worded("emergency_go_on", self.session.who()), default=True)
 
     # -- review ---------------------------------------------------------------------------------
     def review(self) -> Any:
@@ -245,7 +245,7 @@ class TerminalInterview:
             self.offer_save(a)
         except EOFError:  # the result is on the screen: an input that ends here is no error
             self.io.say()
-        self.io.say(self.t.goodbye)
+        self.io.say(self.t.worded("goodbye", self.session.who()))
         return EXIT_OK
 
     def how(self, a) -> None:

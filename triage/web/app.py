@@ -601,7 +601,7 @@ class Pages:
         emergency = session.emergency_to_show()
         if emergency is not None:
             return self.render("emergency.html", session=session, title=emergency.label, e=emergency, q=q,
-                               then=then, hide_banner=True)
+                               then=then, hide_banner=True, who=session.who())
         return self.next_page(q, session, then)
 
     def next_page(self, q, session: Session, then: str) -> HTMLResponse:

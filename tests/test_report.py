@@ -330,3 +330,16 @@ def test_the_chart_summary_says_why_an_emergency_without_a_warning_sign_is_one()
     routine = teaching.by_id("blepharospasm_classic")
     text = report.summary(assess(routine.case), routine.case, meta=META)
     assert KB.chart.because not in text and f"{KB.chart.workup}:" in text
+
+
+def test_an_acute_drug_reaction_report_asks_nothing_about_long_term_treatment_or_spread():
+    """An acute dystonic reaction is treated in the emergency department and usually passes:
+    its questions for the neurologist are about the medicine and what to do next time."""
+    from triage import teaching
+
+    acute = teaching.by_id("acute_dystonic_reaction")
+    asked = report._questions(assess(acute.case), acute.case.respondent)
+    assert not any("spread" in q or "botulinum" in q for q in asked)
+    assert any("medicines" in q for q in asked)
+    focal = teaching.by_id("cervical_dystonia_trick")
+    assert any("spread" in q for q in report._questions(assess(focal.case), focal.case.respondent))

@@ -24,6 +24,8 @@ from triage.models import KB
     ("report.yaml", "when: {next_steps: [mri_brain]}", "when: {next_steps: [ct_scan]}",
      "ask_neurologist.6.when.next_steps: unknown id 'ct_scan'"),
     ("report.yaml", "when: {mimics: any}", "when: {rumours: any}", "ask_neurologist.4.when.rumours"),
+    ("report.yaml", "unless: {causes: [drug_induced_acute]}", "unless: {causes: [rumour]}",
+     "ask_neurologist.2.unless.causes: unknown id 'rumour'"),
     ("report.yaml", "    self: The person themselves\n", "", "report.respondent: missing 'self'"),
     ("report.yaml", "  title: Dystonia triage report\n", "  title: Dystonia triage report\n  colour: red\n",
      "report.colour: Extra inputs are not permitted"),

@@ -350,6 +350,7 @@ class AskQuestion(Strict):
 
     text: Worded
     when: Optional[dict[AskKind, Union[Literal["any"], list[Id]]]] = None
+    unless: Optional[dict[AskKind, list[Id]]] = None  # not shown when any of these is in the result
 
 
 class ChartTerms(Strict):
@@ -750,11 +751,12 @@ def _report_problems(kb: KnowledgeBase, where) -> list[str]:
     kinds = {"candidates": tables["types"], "causes": tables["causes"], "mimics": tables["mimics"],
              "next_steps": tables["next_steps"], "care_levels": tables["care_levels"]}
     for i, q in enumerate(kb.ask_neurologist):
-        for kind, ids in (q.when or {}).items():
-            for item in ([] if ids == "any" else ids):
-                if item not in kinds[kind]:
-                    problems.append(f"{where('ask_neurologist')}: ask_neurologist.{i}.when.{kind}: "
-                                    f"unknown id {item!r}")
+        for key, tests in (("when", q.when), ("unless", q.unless)):
+            for kind, ids in (tests or {}).items():
+                for item in ([] if ids == "any" else ids):
+                    if item not in kinds[kind]:
+                        problems.append(f"{where('ask_neurologist')}: ask_neurologist.{i}.{key}.{kind}: "
+                                        f"unknown id {item!r}")
     for table in ("types", "mimics", "causes"):
         for i, item in enumerate(getattr(kb, table)):
             for system in CodeTitles.model_fields:

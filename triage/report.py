@@ -229,6 +229,8 @@ def _questions(a: Assessment, respondent: Optional[str] = None) -> list[str]:
             "care_levels": {a.care_level}}
     out = []
     for q in KB.ask_neurologist:
+        if q.unless and any(have[kind] & set(ids) for kind, ids in q.unless.items()):
+            continue
         if q.when is None or any(have[kind] if ids == "any" else have[kind] & set(ids)
                                  for kind, ids in q.when.items()):
             out.append(" ".join(kbase.worded(q.text, respondent).split()))

@@ -224,3 +224,16 @@ def test_interview_and_serve_refuse_a_broken_directory_before_starting(tmp_path)
         assert r.returncode == 2, (cmd, r.stdout, r.stderr)
         assert str(bad) in r.stderr and "clinics.0.x" in r.stderr
 
+
+
+def test_a_town_in_several_states_is_not_guessed_and_a_far_place_is_told_so():
+    """"Springfield" alone is asked back with its states (exit 2), not silently taken as one
+    of them; from Beverly Hills the Wisconsin clinics come with a note that they are far."""
+    r = run_cli("clinics", "--near", "Springfield")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "several states" in r.stderr and "Springfield, IL" in r.stderr and "Springfield, MO" in r.stderr
+    assert run_cli("clinics", "--near", "Springfield, MO").returncode == 0
+    far = run_cli("clinics", "--near", "90210")
+    assert far.returncode == 0 and "A family doctor can help find" in " ".join(far.stdout.split())
+    near = run_cli("clinics", "--near", "54301")
+    assert "A family doctor can help find" not in " ".join(near.stdout.split())

@@ -40,10 +40,11 @@ class PlaceNotFound(TriageError):
     """A ZIP code or town that is not among the US ones known; ``suggestions`` are the
     nearest matches."""
 
-    def __init__(self, what: str, suggestions: list[str]) -> None:
+    def __init__(self, what: str, suggestions: list[str], *, ambiguous: bool = False) -> None:
         super().__init__(what)
         self.what = what
         self.suggestions = suggestions
+        self.ambiguous = ambiguous  # a town of that name in several states: which one?
 
 
 class Clinic(Strict):
@@ -207,6 +208,10 @@ def find_place(text: str) -> Place:
     m = _TOWN.match(given)
     town, state = (m.group(1), m.group(2)) if m and _state_rows(m.group(2).upper()) else (given, None)
     rows = _town_rows(town, state)
+    states = list(dict.fromkeys(r["state"] for r in rows))
+    if state is None and len(states) > 1:  # never guess which Springfield: ask for the state
+        name = rows[0]["city"] if _norm(rows[0]["city"]) == _norm(town) else " ".join(town.split()).title()
+        raise PlaceNotFound(repr(given), [f"{name}, {s}" for s in states[:6]], ambiguous=True)
     if rows:
         r = rows[0]
         name = r["city"] if _norm(r["city"]) == _norm(town) else " ".join(town.split()).title()
@@ -334,6 +339,14 @@ class Suggestions:
         w = self.words
         return f"{w.offers}: {', '.join(s.services)}" if s.services else w.offers_unknown  # type: ignore[attr-defined]
 
+    @property
+    def far(self) -> Optional[str]:
+        """When even the nearest clinic is far: say so, and where else to ask."""
+        w = self.words
+        if self.clinics and self.clinics[0].miles > w.far_miles:  # type: ignore[attr-defined]
+            return w.far.format(distance=self.distance(self.clinics[0]))  # type: ignore[attr-defined]
+        return None
+
     def contact(self, s: Suggestion) -> list[str]:
         c = s.clinic
         return [x for x in (c.address, c.phone, c.url) if x]
@@ -344,6 +357,8 @@ def not_found_message(kb: KnowledgeBase, exc: PlaceNotFound) -> str:
     w = kb.specialist_words
     if not exc.what:
         return w.empty
+    if exc.ambiguous:
+        return w.ambiguous.format(what=exc.what, matches="; ".join(exc.suggestions))
     hint = w.nearest.format(matches="; ".join(exc.suggestions)) if exc.suggestions else w.no_suggestions
     return w.not_found.format(what=exc.what, suggestions=hint)
 
@@ -359,6 +374,8 @@ def text_lines(found: Suggestions, wrap, place: Optional[str] = None) -> list[st
         out.append(wrap(f"{i}. {c.name}, {c.town}, {c.state} {c.postcode}: {found.distance(s)}", "  ", 3))
         out.append(wrap(found.offers(s), "     "))
         out += [wrap(x, "     ") for x in found.contact(s)]
+    if found.far:
+        out.append(wrap(found.far, "  "))
     if found.example:
         out.append(wrap(w.example, "  "))  # type: ignore[attr-defined]
     return out

@@ -231,6 +231,9 @@ class SpecialistWords(Strict):
     button: str = Field(min_length=1)
     not_found: str = Field(min_length=1)  # {what}, {suggestions}
     nearest: str = Field(min_length=1)  # {matches}
+    ambiguous: str = Field(min_length=1)  # {what}, {matches}: a town in several states
+    far: str = Field(min_length=1)  # {distance}: the nearest clinic is far away
+    far_miles: int = Field(gt=0)
     no_suggestions: str = Field(min_length=1)
     empty: str = Field(min_length=1)
     near: str = Field(min_length=1)  # {place}

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         out.append(wrap(f"{i}. {c.name}, {c.town}, {c.state} {c.postcode}: {view.distance(s)}", "", 3))
         out.append(wrap(view.offers(s), "   "))
         out += [wrap(x, "   ") for x in view.contact(s)]
+    if view.far:
+        out += ["", wrap(view.far)]
     if found_dir.directory.example:
         out += ["", wrap(w.example)]
     sys.stdout.write("\n".join(out) + "\n")

@@ -57,7 +57,7 @@ def test_plain_with_piped_answers_gives_the_assessment_and_saves_both_files(tmp_
     assert "\x1b[" not in out  # no colour, no cursor movement
     flat = " ".join(out.split())
     assert flat.index("call emergency services now") < flat.index("-- Warning signs --")
-    assert "CARE LEVEL: BOOK A NEUROLOGIST (routine)" in out
+    assert "CARE LEVEL: BOOK A NEUROLOGIST\n" in out  # the id is for educators
     assert "1. Blepharospasm (focal dystonia of the eyelids)" in out
     assert "A strong match: the answers may fit this pattern well." in out
     assert "Rules behind it" not in out  # rule ids are for educators

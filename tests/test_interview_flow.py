@@ -156,7 +156,7 @@ def test_the_how_view_shows_the_rules_and_the_answers_behind_a_candidate():
     text = result.out[result.out.index("How this was reached"):]
     assert "focal:" in text and "hallmark_raises_distribution_type:" in text
     assert "Blinking that cannot be controlled" in text
-    assert "ease the movement for a while? Yes" in text
+    assert "foot that moves)? Yes" in text
 
 
 def test_an_educator_sees_each_rule_as_it_fires():

@@ -65,7 +65,8 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: O
     out: list[str] = []
     rule = "=" * width
     emergency = is_emergency(a)
-    out += [rule, f"CARE LEVEL: {a.care_label.upper()} ({a.care_level})", rule,
+    level = f"CARE LEVEL: {a.care_label.upper()}" + (f" ({a.care_level})" if rules else "")  # the id: for educators
+    out += [rule, level, rule,
             wrap("What to do now: " + a.care_action), ""]
     if a.red_flags:
         out.append("Warning signs reported:")

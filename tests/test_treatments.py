@@ -102,3 +102,15 @@ def test_every_patterns_treatments_are_in_a_golden_report():
         assert mine, f"no golden report lists the treatments for {pattern}"
         for e in KB.treatments[pattern]:
             assert any(options[e.option].label in s for s in mine), (pattern, e.option)
+
+
+def test_a_patients_result_screen_leaves_the_source_keys_to_educators():
+    """"Source: TERMSARASAB16" means nothing to a patient: the interview's result (rules off)
+    lists the treatments without the keys; the educator's view and `assess` keep them, and
+    the report a patient takes away spells the sources out."""
+    tc = teaching.by_id("cervical_dystonia_trick")
+    a = assess(tc.case)
+    patient = report.text(a, rules=False, respondent="self")
+    assert HEADING in patient and "Source:" not in patient[patient.index(HEADING):]
+    assert "Source: AAN16" in report.text(a, rules=True)
+    assert "Simpson et al." in report.markdown(a, tc.case)

@@ -93,18 +93,20 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: O
             out.append("")
     out.append(KB.report.after_emergency_heading + ":" if emergency else "Next steps:")
     out += [wrap(f"- {step_text(s, emergency, None, a)}", "  ", hang=2) for s in a.next_steps]
-    out += _treatment_lines(a, wrap, respondent)
+    out += _treatment_lines(a, wrap, respondent, sources=rules)
     out += ["", wrap(a.disclaimer)]
     return "\n".join(out) + "\n"
 
 
-def _treatment_lines(a: Assessment, wrap, respondent: Optional[str] = None) -> list[str]:
+def _treatment_lines(a: Assessment, wrap, respondent: Optional[str] = None, sources: bool = True) -> list[str]:
     """Treatments a neurologist may discuss (:mod:`triage.treatments`), after the next steps:
     on an emergency result they come after the emergency action and "after emergency care"."""
     from triage import treatments
 
     found = treatments.for_result(KB, a, respondent)
-    return [] if found is None else ["", *treatments.text_lines(found, wrap)]
+    # the source keys, like the rule ids, are for educators and clinicians: the report that a
+    # patient takes away spells the sources out in full
+    return [] if found is None else ["", *treatments.text_lines(found, wrap, sources=sources)]
 
 
 # --- the appointment report and the nurse summary ------------------------------------------

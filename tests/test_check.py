@@ -96,37 +96,29 @@ def test_a_next_step_that_no_teaching_case_reaches(copy):
                 "types: focal.laryngeal is reached by no teaching case")
 
 
-def test_a_look_alike_without_treatments(copy):
-    copy("knowledge/treatments.yaml", "  tics:\n    - {option: tic_behaviour_therapy, source: GK}\n", "")
-    _fails_with(copy.check(), "FAIL every candidate type and look-alike has treatments, each with a source",
-                "treatments.yaml: treatments.tics: the look-alike 'tics' has no treatment entry")
+TRUNK = ("  focal.truncal:\n    - {option: physical_therapy, source: PMC3899473}\n"
+         "    - {option: botulinum_toxin, source: GK}\n    - {option: anticholinergics, source: TERMSARASAB16}\n"
+         "    - {option: baclofen, source: TERMSARASAB16}\n")
 
 
-def test_a_candidate_type_without_treatments(copy):
-    block = ("  focal.truncal:\n    - {option: physical_therapy, source: PMC3899473}\n"
-             "    - {option: botulinum_toxin, source: GK}\n    - {option: anticholinergics, source: TERMSARASAB16}\n"
-             "    - {option: baclofen, source: TERMSARASAB16}\n")
-    copy("knowledge/treatments.yaml", block, "")
-    _fails_with(copy.check(), "treatments.yaml: treatments.focal.truncal: the candidate type 'focal.truncal' has no "
-                              "treatment entry")
-
-
-def test_treatments_for_a_pattern_that_does_not_exist(copy):
-    copy("knowledge/treatments.yaml", "  focal.truncal:\n", "  focal.trunk_gone:\n")
-    _fails_with(copy.check(), "treatments.yaml: treatments.focal.trunk_gone: unknown type or look-alike")
-
-
-def test_a_treatment_citing_an_unknown_source(copy):
-    copy("knowledge/treatments.yaml", "{option: speech_therapy, source: PMC3899473}",
-         "{option: speech_therapy, source: NO-SUCH-SOURCE}")
-    _fails_with(copy.check(), "FAIL knowledge base loads",
-                "treatments.yaml: treatments.focal.facial.2.source: unknown source 'NO-SUCH-SOURCE'")
-
-
-def test_a_broken_clinic_directory(copy):
-    copy("knowledge/clinics.yaml", "services: [movement_disorders]", "services: [acupuncture]")
-    _fails_with(copy.check(), "FAIL the clinic directory loads",
-                "clinics.yaml: clinics.0.services: unknown service 'acupuncture'")
+@pytest.mark.parametrize("file, old, new, messages", [
+    ("knowledge/treatments.yaml", "  tics:\n    - {option: tic_behaviour_therapy, source: GK}\n", "",
+     ["FAIL every candidate type and look-alike has treatments, each with a source",
+      "treatments.yaml: treatments.tics: the look-alike 'tics' has no treatment entry"]),
+    ("knowledge/treatments.yaml", TRUNK, "",
+     ["treatments.yaml: treatments.focal.truncal: the candidate type 'focal.truncal' has no treatment entry"]),
+    ("knowledge/treatments.yaml", "  focal.truncal:\n", "  focal.trunk_gone:\n",
+     ["treatments.yaml: treatments.focal.trunk_gone: unknown type or look-alike"]),
+    ("knowledge/treatments.yaml", "{option: speech_therapy, source: PMC3899473}",
+     "{option: speech_therapy, source: NO-SUCH-SOURCE}",
+     ["FAIL knowledge base loads", "treatments.yaml: treatments.focal.facial.2.source: unknown source 'NO-SUCH-SOURCE'"]),
+    ("knowledge/clinics.yaml", "services: [movement_disorders]", "services: [acupuncture]",
+     ["FAIL the clinic directory loads", "clinics.yaml: clinics.0.services: unknown service 'acupuncture'"]),
+], ids=["look-alike without treatments", "type without treatments", "treatments for an unknown type",
+        "unknown source", "unknown clinic service"])
+def test_broken_treatments_or_clinic_directory(copy, file, old, new, messages):
+    copy(file, old, new)
+    _fails_with(copy.check(), *messages)
 
 
 @pytest.mark.parametrize("old, new, message", [

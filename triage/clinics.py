@@ -321,7 +321,7 @@ def suggest(kb: KnowledgeBase, assessment, place: Place, directory: Directory) -
 def offered(kb: KnowledgeBase, assessment) -> bool:
     """Whether a result offers the find-a-specialist step: never on an emergency result,
     whose action is emergency care, not a clinic."""
-    return not kb.by_id("care_levels")[assessment.care_level].emergency  # type: ignore[attr-defined]
+    return not kb.is_emergency(assessment.care_level)
 
 
 @dataclass(frozen=True)
@@ -369,13 +369,20 @@ def text_lines(found: Suggestions, wrap, place: Optional[str] = None) -> list[st
     out = [w.heading + ":"]  # type: ignore[attr-defined]
     if place:
         out.append(wrap(w.near.format(place=place), "  "))  # type: ignore[attr-defined]
+    return out + clinic_lines(found, wrap, "  ")
+
+
+def clinic_lines(found: Suggestions, wrap, indent: str = "", gap: bool = False) -> list[str]:
+    """The numbered clinics with what each offers and how to reach it, then whether they are
+    far and whether the directory is an example; ``gap``: a blank line before those notes."""
+    w = found.words
+    out = []
     for i, s in enumerate(found.clinics, 1):
         c = s.clinic
-        out.append(wrap(f"{i}. {c.name}, {c.town}, {c.state} {c.postcode}: {found.distance(s)}", "  ", 3))
-        out.append(wrap(found.offers(s), "     "))
-        out += [wrap(x, "     ") for x in found.contact(s)]
-    if found.far:
-        out.append(wrap(found.far, "  "))
-    if found.example:
-        out.append(wrap(w.example, "  "))  # type: ignore[attr-defined]
+        out.append(wrap(f"{i}. {c.name}, {c.town}, {c.state} {c.postcode}: {found.distance(s)}", indent, 3))
+        out.append(wrap(found.offers(s), indent + "   "))
+        out += [wrap(x, indent + "   ") for x in found.contact(s)]
+    for note in (found.far, w.example if found.example else None):  # type: ignore[attr-defined]
+        if note:
+            out += ([""] if gap else []) + [wrap(note, indent)]
     return out

@@ -524,6 +524,12 @@ class KnowledgeBase(Strict):
     def ids(self, table: str) -> list[str]:
         return list(self.by_id(table))
 
+    def is_emergency(self, care_level: str) -> bool:
+        """Whether a care level is an emergency (``emergency: true`` in care_levels.yaml): the
+        one test every front end, report and suggestion uses."""
+        level = self.by_id("care_levels").get(care_level)
+        return bool(level is not None and level.emergency)  # type: ignore[attr-defined]
+
     def question(self, question_id: str) -> qmod.Question:
         """A question of ``questions.yaml`` by id."""
         return self.by_id("questions")[question_id]  # type: ignore[return-value]

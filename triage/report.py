@@ -51,7 +51,7 @@ def step_text(step, emergency: bool, respondent: Optional[str] = None, a: Option
 
 def is_emergency(a: Assessment) -> bool:
     """Whether the assessment's care level is an emergency (care_levels.yaml says which)."""
-    return KB.by_id("care_levels")[a.care_level].emergency
+    return KB.is_emergency(a.care_level)
 
 
 def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: Optional[str] = None) -> str:

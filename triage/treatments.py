@@ -80,15 +80,11 @@ def for_patterns(kb: KnowledgeBase, patterns: Iterable[tuple[str, str]],
 def for_result(kb: KnowledgeBase, assessment, respondent: Optional[str] = None) -> Optional[Treatments]:
     """The options for an assessment's candidates, then its look-alikes; none on an emergency
     result, whose action is emergency care (nothing may come before it or stand in for it)."""
-    if emergency(kb, assessment.care_level):
+    if kb.is_emergency(assessment.care_level):
         return None
     patterns = [(c.type, c.label) for c in assessment.candidates] + [(m.id, m.label) for m in assessment.mimics]
     return for_patterns(kb, patterns, respondent)
 
-
-def emergency(kb: KnowledgeBase, care_level: str) -> bool:
-    level = kb.by_id("care_levels").get(care_level)
-    return bool(level is not None and level.emergency)  # type: ignore[attr-defined]
 
 
 def text_lines(t: Treatments, wrap, *, sources: bool = True) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 
 from triage.cli import EXIT_OK, InputProblem
 
@@ -73,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK
 
+    from triage.report import WIDTH, _wrap
+
     def wrap(text: str, indent: str = "", hang: int = 0) -> str:
-        return textwrap.fill(" ".join(text.split()), width=78, initial_indent=indent,
-                             subsequent_indent=indent + " " * hang, break_on_hyphens=False)
+        return _wrap(text, indent, WIDTH, hang)
 
     view = clinics.Suggestions(words=w, clinics=found, example=found_dir.directory.example)
     out = [wrap(w.listed.format(place=place.name))]
@@ -83,14 +83,6 @@ def run(args: argparse.Namespace) -> int:
         out.append(wrap(w.with_service.format(service=label)))
     if not found:
         out.append(wrap(w.none_offer.format(service=label)))
-    for i, s in enumerate(found, 1):
-        c = s.clinic
-        out.append(wrap(f"{i}. {c.name}, {c.town}, {c.state} {c.postcode}: {view.distance(s)}", "", 3))
-        out.append(wrap(view.offers(s), "   "))
-        out += [wrap(x, "   ") for x in view.contact(s)]
-    if view.far:
-        out += ["", wrap(view.far)]
-    if found_dir.directory.example:
-        out += ["", wrap(w.example)]
+    out += clinics.clinic_lines(view, wrap, gap=True)
     sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK

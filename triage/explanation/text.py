@@ -97,7 +97,7 @@ def _treatment_lines(ex: Explanation) -> list[str]:
 
     from triage import treatments
 
-    if any(c.kind == "care_level" and treatments.emergency(KB, c.id) for c in ex.conclusions):
+    if any(c.kind == "care_level" and KB.is_emergency(c.id) for c in ex.conclusions):
         return []  # an emergency: its action is emergency care
     patterns = [(c.id, c.label) for c in ex.conclusions if c.kind in ("candidate", "mimic")]
     found = treatments.for_patterns(KB, patterns, ex.case.get("respondent"))

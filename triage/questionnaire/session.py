@@ -80,7 +80,7 @@ class Questionnaire:
 
     # -- care levels ----------------------------------------------------------------------------
     def is_emergency(self, level: str) -> bool:
-        return bool(self.levels[level].emergency)  # type: ignore[attr-defined]
+        return self.kb.is_emergency(level)
 
     def rank(self, level: str) -> int:
         return self.levels[level].rank  # type: ignore[attr-defined]

@@ -155,3 +155,51 @@ def test_the_present_age_stands_in_only_when_no_onset_age_is_given():
     assert "onset_age_as_given" in fired and "onset_age_from_present_age" not in fired
     fired = {t.rule for t in assess(case(symptoms=["neck_craning"], age=60)).trace}
     assert "onset_age_from_present_age" in fired and "onset_age_as_given" not in fired
+
+
+def _every_case() -> list[dict]:
+    import json
+    import random
+
+    from tests.oracle import every_region_set
+    from triage import teaching
+
+    out = []
+    for path in sorted((ROOT / "examples").glob("*.json")) + sorted((ROOT / "tests" / "report_cases").glob("*.json")):
+        doc = json.loads(path.read_text())
+        out += doc if isinstance(doc, list) else [doc]
+    out += [tc.case.model_dump(mode="json", exclude_none=True) for tc in teaching.default()]
+    out += [{"version": 1, "regions": list(r)} for r in every_region_set()]
+    random.Random(14).shuffle(out)
+    return out
+
+
+def test_what_the_engine_keeps_between_runs_never_changes_a_run(monkeypatch):
+    # The adapter keeps, across runs, what each rule concluded from given facts and each fact's
+    # JSON (bounded memos). A warm engine, used in a shuffled order, must give exactly the
+    # firings and facts of an engine that keeps nothing, on every case.
+    import triage.engine as engine_module
+    from triage.assessment import case_facts, to_case
+
+    warm = engine_module.default()
+    monkeypatch.setattr(engine_module, "MEMO_LIMIT", 0)
+    cold = engine_module.Engine(warm.book)
+    differ = []
+    for data in _every_case():
+        facts = case_facts(to_case(data))
+        a, b = warm.run(facts), cold.run(facts)
+        if a.firings != b.firings or a.facts != b.facts:
+            differ.append(data)
+    assert not cold._concluded and not cold._heads  # the cold engine kept nothing
+    assert len(warm._concluded) > 100  # and the warm one did
+    assert not differ, differ[:3]
+
+
+def test_a_caller_editing_an_assessment_changes_no_later_one():
+    c = case(symptoms=["neck_craning"], features=["sensory_trick"], age=45)
+    expected = summary(assess(c))
+    spoiled = assess(c)
+    for entry in spoiled.trace:
+        for fact in entry.concluded + list(entry.matched.values()):
+            fact["v"] = "spoiled"
+    assert summary(assess(c)) == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 from pydantic import ValidationError
 
@@ -88,17 +88,64 @@ def assess(data: Union[Case, dict]) -> Assessment:
     return _assessment(case, run, eng.book)
 
 
+class _Tables:
+    """What every assessment looks up in the knowledge base, gathered once per knowledge base."""
+
+    def __init__(self, kb) -> None:
+        self.kb = kb
+        self.types, self.causes, self.mimics = kb.by_id("types"), kb.by_id("causes"), kb.by_id("mimics")
+        self.care_levels, self.red_flags = kb.by_id("care_levels"), kb.by_id("red_flags")
+        self.next_steps = kb.by_id("next_steps")
+        self.regions = list(kb.by_id("regions"))
+        self.support_rank = {s.id: s.rank for s in kb.support}
+        self.order = {name: {item: i for i, item in enumerate(kb.by_id(name))}
+                      for name in ("causes", "mimics", "next_steps")}
+        self.cause_first = kb.coding.cause_first
+        self.disclaimer = kb.text.disclaimer
+
+
+_tables: Optional[_Tables] = None
+
+
+def _tables_of(kb) -> _Tables:
+    global _tables
+    tables = _tables
+    if tables is None or tables.kb is not kb:
+        tables = _tables = _Tables(kb)
+    return tables
+
+
+_TRACE_FIELDS = frozenset(("rule", "layer", "explain", "source", "matched", "concluded"))
+
+
+def _trace(run, book) -> list[TraceEntry]:
+    """One trace entry per firing, from the engine's own records (valid by construction):
+    what :func:`_built` does, inlined, since it runs once per firing."""
+    new, rule_of, trace = TraceEntry.__new__, book.rule, []
+    for f in run.firings:
+        rule = rule_of(f.rule)
+        entry = new(TraceEntry)
+        _set(entry, "__dict__", {"rule": f.rule, "layer": f.layer, "explain": rule.explain, "source": rule.source,
+                                 "matched": f.matched, "concluded": f.concluded})
+        _set(entry, "__pydantic_fields_set__", set(_TRACE_FIELDS))
+        _set(entry, "__pydantic_extra__", None)
+        _set(entry, "__pydantic_private__", None)
+        trace.append(entry)
+    return trace
+
+
 def _assessment(case: Case, run, book) -> Assessment:
     """The assessment, built once from the engine's run: every value in it comes from the
     knowledge base or the rules, so no part is validated again."""
-    types, causes, mimics = KB.by_id("types"), KB.by_id("causes"), KB.by_id("mimics")
-    support_rank = {s.id: s.rank for s in KB.support}
+    tables = _tables_of(KB)
+    types, causes, mimics = tables.types, tables.causes, tables.mimics
+    support_rank = tables.support_rank
 
     support = {f["of"]: f for f in run.of_type("support")}
     cause_ids = [f["v"] for f in run.of_type("cause")]
     # codes.yaml ``coding``: a cause coded instead of the patterns (a drug-induced dystonia)
     # takes the patterns' ICD-10-CM codes away; they keep their HPO phenotype ids.
-    coded_by = next((c for c in causes if c in cause_ids and c in KB.coding.cause_first), None)
+    coded_by = next((c for c in causes if c in cause_ids and c in tables.cause_first), None)
     skip = ("icd10cm",) if coded_by else ()
     candidates = []
     for fact in run.of_type("candidate"):
@@ -121,26 +168,17 @@ def _assessment(case: Case, run, book) -> Assessment:
             item = table[fact["v"]]
             out.append(_built(Finding, id=item.id, label=item.label, description=item.description,
                               because=run.because(fact), codes=_codes(item.codes)))
-        order = list(table)
-        return sorted(out, key=lambda f: order.index(f.id))
+        order = tables.order[fact_type + "s"]
+        return sorted(out, key=lambda f: order[f.id])
 
     involved = {f["v"] for f in run.of_type("region")}
     level_fact = run.of_type("care_level")[0]
-    level = KB.by_id("care_levels")[level_fact["v"]]
-    flags = KB.by_id("red_flags")
-    next_steps = KB.by_id("next_steps")
-    step_order = list(next_steps)
-    steps = sorted(run.of_type("next_step"), key=lambda f: step_order.index(f["v"]))
-    rules: dict[str, tuple[str, str]] = {}  # rule id -> (explain, source), looked up once per rule
-    trace = []
-    for f in run.firings:
-        about = rules.get(f.rule)
-        if about is None:
-            rule = book.rule(f.rule)
-            about = rules[f.rule] = (rule.explain, rule.source)
-        # the trace is built from the engine's own records: no need to validate it again
-        trace.append(_built(TraceEntry, rule=f.rule, layer=f.layer, explain=about[0], source=about[1],
-                            matched=f.matched, concluded=f.concluded))
+    level = tables.care_levels[level_fact["v"]]
+    flags = tables.red_flags
+    next_steps = tables.next_steps
+    step_order = tables.order["next_steps"]
+    steps = sorted(run.of_type("next_step"), key=lambda f: step_order[f["v"]])
+    trace = _trace(run, book)
     return _built(
         Assessment,
         version=1,
@@ -156,8 +194,8 @@ def _assessment(case: Case, run, book) -> Assessment:
         next_steps=[_built(NextStep, id=f["v"], text=kbase.worded(next_steps[f["v"]].text, case.respondent),
                            because=run.because(f))
                     for f in steps],
-        regions=[r for r in KB.by_id("regions") if r in involved],
-        coding_note=" ".join(KB.coding.cause_first[coded_by].split()) if coded_by else None,
-        disclaimer=KB.text.disclaimer,
+        regions=[r for r in tables.regions if r in involved],
+        coding_note=" ".join(tables.cause_first[coded_by].split()) if coded_by else None,
+        disclaimer=tables.disclaimer,
         trace=trace,
     )

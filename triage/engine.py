@@ -19,7 +19,9 @@ The Host registers the ruleset (and compiles it in the C core); the adapter then
 ruleset through durable_rules' C binding directly, the way ``durable.engine.Ruleset`` does but
 without its per-action costs: no dump of the whole session state after every action
 (``_flush_actions`` → ``update_state``), no ``Closure`` with its datetime clock, one JSON parse
-per firing and one ``assert_facts`` per firing for everything it concludes.
+per firing and one ``assert_facts`` per firing for everything it concludes. What a rule
+concludes from given facts, and a fact's JSON, are the same in every session: both are kept
+across runs in bounded memos, so a firing copies its conclusions instead of working them out.
 
 Every firing is recorded: the rule, the facts it matched, and what it concluded.
 """
@@ -27,10 +29,11 @@ Every firing is recorded: the rule, the facts it matched, and what it concluded.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import warnings
 from typing import Any, Iterable, Optional
+
+import orjson
 
 from triage.errors import EngineError
 from triage.rulebook import GATE, Rule, RuleBook
@@ -47,8 +50,16 @@ REUSE = 1_000
 # holds more facts than this is deleted instead of emptied.
 RETRACT_AT_MOST = 60
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
+# Memos kept across runs, each bounded: what a rule concludes from given facts, and a fact's
+# JSON as the engine needs it, are the same in every session.
+MEMO_LIMIT = 20_000
+
+_loads = orjson.loads
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, as durable_rules' C core reads it (orjson: several times json's speed)."""
+    return orjson.dumps(value).decode()
 
 
 class Firing:
@@ -153,10 +164,11 @@ def fact_key(fact: dict) -> tuple:
 
 
 class _Session:
-    __slots__ = ("sid", "known", "firings", "producers", "key_of", "types", "sent")
+    __slots__ = ("sid", "tail", "known", "firings", "producers", "key_of", "types", "sent")
 
     def __init__(self, sid: str):
         self.sid = sid
+        self.tail = ',"sid":' + _dumps(sid) + ',"id":'  # what every fact of the session ends with
         self.known: dict[tuple, dict] = {}
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
@@ -164,16 +176,15 @@ class _Session:
         self.types: set[str] = set()  # the types of the facts asserted
         self.sent: list[str] = []  # every fact as asserted (JSON), to retract at the end
 
-    def stamp(self, fact: dict, key: tuple, wire: tuple[str, ...]) -> str:
-        """The fact as asserted, in JSON: only the attributes some pattern tests (``wire``),
-        the session id, and an id unique in the session, by which a firing finds the whole
-        fact and its key again. Kept, to retract it with the same text at the end."""
-        self.key_of.append(key)
-        self.types.add(fact["t"])
-        out = {a: fact[a] for a in wire if a in fact}
-        out["sid"] = self.sid
-        out["id"] = len(self.key_of) - 1
-        text = _dumps(out)
+    def stamp(self, fact_type: str, key: tuple, head: str) -> str:
+        """The fact as asserted, in JSON: ``head`` (the attributes some pattern tests, as JSON
+        without its closing brace: see :meth:`Engine._head`), the session id, and an id unique
+        in the session, by which a firing finds the whole fact and its key again. Kept, to
+        retract it with the same text at the end."""
+        key_of = self.key_of
+        key_of.append(key)
+        self.types.add(fact_type)
+        text = head + self.tail + str(len(key_of) - 1) + "}"
         self.sent.append(text)
         return text
 
@@ -228,6 +239,10 @@ class Engine:
         self._rules = {r.id: r for r in book.rules}
         self._wire = book.tested_attributes()  # fact type -> the attributes durable_rules needs
         self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
+        self._memo_limit = MEMO_LIMIT
+        self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
+        # (rule, the keys of the facts it matched) -> what it concludes: (fact, key, asserted?)
+        self._concluded: dict[tuple, list[tuple[dict, tuple, bool]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
@@ -235,8 +250,8 @@ class Engine:
         self._c = durable_rules_engine
         self._handle = self._host.get_ruleset(RULESET)._handle
         # the gate facts, as JSON, with a place for the session id, and what each layer needs
-        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name, "sid": "\0"}).split('"\\u0000"'),
-                        _needs(book, i)) for i, layer in enumerate(book.layers)]
+        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name})[:-1] + ',"sid":', _needs(book, i))
+                       for i, layer in enumerate(book.layers)]
 
     # -- facts -------------------------------------------------------------------------------
     def _enrich(self, fact: dict) -> dict:
@@ -270,6 +285,34 @@ class Engine:
                 out.setdefault(fact_key(fact), fact)
         return [out[k] for k in sorted(out, key=repr)]
 
+    def _head(self, fact: dict, key: tuple) -> str:
+        """The start of a fact's JSON for the engine: only the attributes some pattern tests
+        (the rest stays with the adapter), without the closing brace. The same for every
+        session, so it is made once per fact."""
+        head = self._heads.get(key)
+        if head is None:
+            head = _dumps({a: fact[a] for a in self._wire[fact["t"]] if a in fact})[:-1]
+            if len(self._heads) < self._memo_limit:
+                self._heads[key] = head
+        return head
+
+    def _conclusions(self, rule: Rule, matched: dict[str, dict], sources: list[tuple]) -> list[tuple[dict, tuple, bool]]:
+        """What ``rule`` concludes from the facts it matched: each fact (enriched), its key,
+        and whether some rule reads it (else it is only recorded). A rule's conclusions
+        depend on nothing but the facts it matched, so they are worked out once per
+        combination and kept (bounded); each firing gets its own copy of every fact."""
+        memo = (rule.id, *matched, *sources)  # the aliases, then the facts
+        out = self._concluded.get(memo)
+        if out is None:
+            out = []
+            for fact in rule.conclude(matched):
+                fact = self._enrich(fact)
+                key = fact_key(fact)
+                out.append((fact, key, self.book.consumes(fact, key)))
+            if len(self._concluded) < self._memo_limit:
+                self._concluded[memo] = out
+        return out
+
     # -- one firing ----------------------------------------------------------------------------
     def _fire(self, session: _Session, rule: Rule, message: dict) -> list[str]:
         """Record one firing of ``rule`` on the matched facts of ``message`` (alias -> fact, as
@@ -287,18 +330,17 @@ class Engine:
         index = len(session.firings)
         session.firings.append(firing)
         new: list[str] = []
-        producers, consumes, wire = session.producers, self.book.consumes, self._wire
-        for fact in rule.conclude(matched):
-            fact = self._enrich(fact)
-            key = fact_key(fact)
+        producers = session.producers
+        for template, key, consumed in self._conclusions(rule, matched, sources):
+            fact = dict(template)
             producers.setdefault(key, []).append(index)
             concluded.append(fact)
             if key in known:
                 firing.already_known.append(fact)
                 continue
             known[key] = fact
-            if consumes(fact, key):
-                new.append(session.stamp(fact, key, wire[fact["t"]]))
+            if consumed:
+                new.append(session.stamp(fact["t"], key, self._head(fact, key)))
         return new
 
     # -- running -----------------------------------------------------------------------------
@@ -318,19 +360,19 @@ class Engine:
                 for fact in facts:
                     key = fact_key(fact)
                     session.known[key] = fact
-                    batch.append(session.stamp(fact, key, self._wire[fact["t"]]))
+                    batch.append(session.stamp(fact["t"], key, self._head(fact, key)))
                 if batch:
                     started = True
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
                 sid_json = _dumps(sid)
                 gates = []
-                for name, (head, tail), needs in self._gates:
+                for name, head, needs in self._gates:
                     if needs is not None and not any(need <= session.types for need in needs):
                         continue  # no rule of this layer can ever fire in this session
-                    gate = head + sid_json + tail
+                    gate = head + sid_json + "}"
                     gates.append(gate)
                     started = True
-                    self._settle(session, c.assert_fact(handle, gate), f"layer {name}")
+                    self._settle(session, c.assert_fact(handle, gate), "layer", name)
                 emptied = self._empty(session, gates)
             finally:
                 del self._sessions[sid]
@@ -372,21 +414,24 @@ class Engine:
             return False
         return True
 
-    def _settle(self, session: _Session, result: Any, what: str) -> None:
+    def _settle(self, session: _Session, result: Any, what: str, name: str = "") -> None:
         """Run every action the engine has for this session, one at a time, until none is left."""
-        self._check(result, what)
-        if result[0] == _QUEUED:
+        code = result[0]
+        if code == _QUEUED:
             return
-        c, handle, state = self._c, self._handle, result[1]
+        if code == _NOT_HANDLED or code == _OBSERVED:
+            self._check(result, f"{what} {name}".strip())
+        c, handle, state, rules, fire = self._c, self._handle, result[1], self._rules, self._fire
         pending = c.start_action_for_state(handle, state)
         message = pending[1] if pending else None
         while message:
             (rule_id, matched), = _loads(message).items()
-            rule = self._rules[rule_id]
             try:
-                new = self._fire(session, rule, matched)
+                new = fire(session, rules[rule_id], matched)
                 if new:
-                    self._check(c.assert_facts(handle, "[" + ",".join(new) + "]"), f"what rule {rule_id} concluded")
+                    code = c.assert_facts(handle, "[" + ",".join(new) + "]")[0]
+                    if code == _NOT_HANDLED or code == _OBSERVED:
+                        self._check((code,), f"what rule {rule_id} concluded")
             except BaseException as exc:
                 c.abandon_action(handle, state)
                 if isinstance(exc, EngineError):

@@ -241,6 +241,8 @@ class Engine:
         self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
         self._memo_limit = MEMO_LIMIT
         self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
+        # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?)
+        self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool]] = {}
         # (rule, the keys of the facts it matched) -> what it concludes: (fact, key, asserted?)
         self._concluded: dict[tuple, list[tuple[dict, tuple, bool]]] = {}
         with warnings.catch_warnings():
@@ -278,12 +280,32 @@ class Engine:
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
         """The answer facts, enriched, without duplicates and without those no rule reads, in
         a canonical order (so the order of a case's lists never changes the trace)."""
-        out: dict[tuple, dict] = {}
-        for fact in answers:
-            fact = self._enrich(dict(fact))
-            if self.book.consumes(fact):
-                out.setdefault(fact_key(fact), fact)
-        return [out[k] for k in sorted(out, key=repr)]
+        return [fact for fact, _key in self._answers(answers)]
+
+    def _answers(self, answers: Iterable[dict]) -> list[tuple[dict, tuple]]:
+        """:meth:`answer_facts`, each with its key. An answer (a type and a value) is enriched,
+        keyed and checked once per process; each run gets its own copy of the fact."""
+        out: dict[tuple, tuple[str, dict]] = {}
+        memo = self._answer_memo
+        for answer in answers:
+            known = mkey = None
+            if len(answer) == 2 and "v" in answer:
+                value = answer["v"]
+                mkey = (answer["t"], value.__class__, value)  # the class: True and 1 are other answers
+                try:
+                    known = memo.get(mkey)
+                except TypeError:  # an unhashable value: not kept
+                    mkey = None
+            if known is None:
+                fact = self._enrich(dict(answer))
+                key = fact_key(fact)
+                known = (fact, key, repr(key), self.book.consumes(fact, key))
+                if mkey is not None and len(memo) < self._memo_limit:
+                    memo[mkey] = known
+            template, key, order, consumed = known
+            if consumed and key not in out:
+                out[key] = (order, template)
+        return [(dict(template), key) for key, (_order, template) in sorted(out.items(), key=lambda kv: kv[1][0])]
 
     def _head(self, fact: dict, key: tuple) -> str:
         """The start of a fact's JSON for the engine: only the attributes some pattern tests
@@ -346,7 +368,8 @@ class Engine:
     # -- running -----------------------------------------------------------------------------
     def run(self, answers: Iterable[dict]) -> Run:
         """Assert the answers, open each layer in turn, and return what was concluded."""
-        facts = self.answer_facts(answers)
+        keyed = self._answers(answers)
+        facts = [fact for fact, _key in keyed]
         c, handle = self._c, self._handle
         with self._lock:
             kept, self._kept = self._kept, None
@@ -357,8 +380,7 @@ class Engine:
             emptied = False
             try:
                 batch = []
-                for fact in facts:
-                    key = fact_key(fact)
+                for fact, key in keyed:
                     session.known[key] = fact
                     batch.append(session.stamp(fact["t"], key, self._head(fact, key)))
                 if batch:

@@ -42,7 +42,9 @@ def test_a_second_hallmark_is_asked_only_when_the_first_is_missing(trick, task_a
 
 @pytest.mark.parametrize("symptoms, shown, hidden", [
     (["eye_blinking"], ["one_side_face", "urge_before"], ["better_after_sleep", "alcohol_improves"]),
-    (["foot_cramping"], ["better_after_sleep", "urge_before"], ["one_side_face", "alcohol_improves"]),
+    # a foot that turns in is not what a tic looks like: no urge question (knowledge/questions.yaml)
+    (["foot_cramping"], ["better_after_sleep"], ["one_side_face", "alcohol_improves", "urge_before"]),
+    (["foot_cramping", "jerks"], ["urge_before"], ["one_side_face"]),
     (["jerks", "neck_craning"], ["alcohol_improves", "urge_before"], ["better_after_sleep", "one_side_face"]),
 ])
 def test_follow_ups_are_those_that_could_change_the_result(symptoms, shown, hidden):

@@ -47,8 +47,8 @@ def _changes(q, answers: dict, values: list, first: bool) -> list:
 def oracle_next(answers: dict):
     active = IV.record.active(answers)
     for q in KB.questions:
-        if q.id in answers or not q.applies(active):
-            continue
+        if q.id in answers or not q.applies(active) or not q.worth_asking(active):
+            continue  # (skip_unless: a clinical judgement in questions.yaml, not a relevance decision)
         if q.record is not None and q.record.applies(active):
             return q  # asked for the record (not a relevance decision)
         if q.always or _changes(q, active, IV.relevance.candidates(q, active), first=True):

@@ -148,7 +148,8 @@ def interview(tc: TeachingCase, kb=None) -> list[tuple[str, str]]:
     iv = Questionnaire(kb) if kb is not None else _questionnaire()
     answers = iv.record.answers_from_case(tc.case)
     for q in iv.questions:  # a complete story: what it does not report is a no, or none of these
-        if q.id not in answers and q.kind in ("yes_no", "several_of") and q.applies(iv.record.active(answers)):
+        active = iv.record.active(answers)
+        if q.id not in answers and q.kind in ("yes_no", "several_of") and q.applies(active) and q.worth_asking(active):
             answers[q.id] = NO if q.kind == "yes_no" else []
     session = iv.session(answers, audience="educator")
     out = [(" ".join(session.wording(q).split()), label) for q, label in session.review()]

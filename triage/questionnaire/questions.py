@@ -154,6 +154,19 @@ class Question(_Conditional):
     optional: bool = False
     always: Optional[str] = None
     record: Optional[ForTheRecord] = None  # asked for the record when it holds (see ForTheRecord)
+    # the interview skips the question unless these hold (a clinical judgement that it means
+    # nothing otherwise); unlike ``when``, a record may still carry its answer
+    skip_unless: list[Condition] = []
+
+    @field_validator("skip_unless", mode="before")
+    @classmethod
+    def _one_or_many_skip(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    def worth_asking(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the interview may ask this question after ``answers`` (see ``skip_unless``;
+        whether it applies at all is :meth:`applies`)."""
+        return all(c.holds(answers) for c in self.skip_unless)
 
     def choice(self, choice_id: str) -> QChoice:
         for c in self.choices:
@@ -391,6 +404,7 @@ def check(kb, where: str) -> list[str]:
                 problems.append(f"{at}.optional: only number questions are optional (others offer 'not sure')")
         # conditions
         conditions = [(f"{at}.when.{j}", c) for j, c in enumerate(q.when)]
+        conditions += [(f"{at}.skip_unless.{j}", c) for j, c in enumerate(q.skip_unless)]
         if q.record is not None:
             conditions += [(f"{at}.record.when.{j}", c) for j, c in enumerate(q.record.when)]
         for cat, cond in conditions:

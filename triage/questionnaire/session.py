@@ -130,7 +130,7 @@ class Session:
         active = self.active
         rel = self.questionnaire.relevance
         for q in self.questionnaire.questions:
-            if q.id in self.answers or not q.applies(active):
+            if q.id in self.answers or not q.applies(active) or not q.worth_asking(active):
                 continue
             if (q.record is not None and q.record.applies(active)) or rel.matters(q, active):
                 return q

@@ -176,6 +176,17 @@ def test_a_blepharospasm_path_ends_in_the_review_then_the_result(client):
     assert "you have" not in page.lower()
 
 
+@pytest.mark.parametrize("respondent, shown", [("self", False), ("caregiver", False), ("clinician", True), ("educator", True)])
+def test_rule_ids_and_source_keys_are_for_clinicians_and_educators(client, respondent, shown):
+    # a patient reads why in words; the rule ids and source keys are for those who look them up
+    r = walk(client, BLEPHAROSPASM, respondent=[respondent])
+    r = client.post("/step", data={"answers": answers_of(r.text), "go": "result"})
+    candidates = r.text.split('class="candidates"', 1)[1].split("</ol>\n  {% else %}", 1)[0]
+    assert "A sensory trick or task specificity is a hallmark of dystonia" in text_of(r.text)
+    assert ("(rule <code>" in candidates) is shown
+    assert ("source ALB13" in candidates) is shown
+
+
 def test_the_downloads_carry_the_case_the_answers_make(client):
     from triage import fhir
 

@@ -15,7 +15,9 @@ them. By default the clients are a closed loop (each sends its next request the 
 an answer: the worst case, and the throughput ceiling); ``--rate`` makes an open loop at a fixed
 request rate. Each scenario stops after ``--requests`` responses or ``--seconds`` seconds,
 whichever comes first, after a short warm-up. Then it prints the server's memory (VmRSS), and
-the cost of a form step inside one process: engine runs per step (the questionnaire's
+the server's CPU time per request (all its processes; what a worker needs of a core, so
+requests per CPU second times free cores is what that many workers carry) and the client's
+own CPU share, and the cost of a form step inside one process: engine runs per step (the questionnaire's
 relevance check) and milliseconds per step, the first time a kind of case is seen and again.
 Every request goes to 127.0.0.1 only. A script, not a test: it prints figures and checks every
 response was 200. Goals (issue 10): one client, form step median under 30 ms and p95 under
@@ -64,6 +66,23 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("the server did not start")
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """User + system CPU seconds used so far by a process and each of its descendants (the
+    server's supervisor and its worker processes), by process id, from /proc."""
+    out: dict[int, float] = {}
+    todo, tick = [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[p] = (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue  # a process that just ended
+    return out
 
 
 def request_bytes(path: str, body: bytes, content_type: str) -> bytes:
@@ -237,14 +256,25 @@ def main() -> int:
     print(f"dystonia-triage web load run: {mode}, {args.workers} worker(s), {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}, {len(pool)} distinct cases, 127.0.0.1:{port}")
     print(f"{'clients':>7} {'scenario':28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8}  goal")
+          f"{'max ms':>8} {'srv CPU/req':>11} {'client CPU':>10}  goal")
     failed = False
     steps = 0
+    per_core: dict[str, float] = {}
+    spread: dict[tuple[int, str], str] = {}
     try:
         for clients in counts:
             for name, raw in scenarios:
+                before, client_cpu = tree_cpu(server.pid), time.process_time()
                 lat, statuses, elapsed = asyncio.run(scenario(port, raw, clients, args.requests,
                                                               args.seconds, warm_up=50, rate=args.rate))
+                # the server's CPU per request (warm-up included): what one worker needs of a core,
+                # whatever the number of workers; and the share of the run the client itself took
+                used = {p: t - before.get(p, 0.0) for p, t in tree_cpu(server.pid).items()}
+                server_cpu = sum(used.values()) / (len(lat) + 50)
+                client_cpu = (time.process_time() - client_cpu) / elapsed
+                if args.workers > 1:  # how the kernel spread the connections over the workers
+                    shares = sorted((t for p, t in used.items() if p != server.pid), reverse=True)[:args.workers]
+                    spread[(clients, name)] = " / ".join(f"{t / (sum(shares) or 1):.0%}" for t in shares)
                 ms = sorted(x * 1000 for x in lat)
                 q = statistics.quantiles(ms, n=100)
                 goal = GOALS.get((clients, name))
@@ -257,10 +287,17 @@ def main() -> int:
                 if name.startswith("POST /step"):
                     steps += len(ms)
                 print(f"{clients:7d} {name:28} {len(ms):8d} {len(ms) / elapsed:8.0f} {q[49]:8.1f} {q[94]:8.1f} "
-                      f"{q[98]:8.1f} {ms[-1]:8.1f}  {verdict}")
+                      f"{q[98]:8.1f} {ms[-1]:8.1f} {server_cpu * 1000:8.2f} ms {client_cpu:9.0%}  {verdict}")
+                per_core[name] = 1 / server_cpu if server_cpu else float("nan")
                 if set(statuses) != {200}:
                     print(f"  statuses: {statuses}")
                     failed = True
+        for (clients, name), text in spread.items():
+            print(f"  {clients} clients, {name}: the workers' shares of the work: {text}")
+        for name, rate in per_core.items():
+            print(f"  {name}: one worker process serves about {rate:,.0f} a second per core it is given "
+                  f"(1 / the server's CPU per request); {args.workers} worker(s) on {args.workers} free core(s): "
+                  f"about {rate * args.workers:,.0f} a second")
         memory = rss_mb(server.pid)
         print(f"  server memory after {steps:,} form steps ({min(steps, len(pool)):,} distinct): {memory:.0f} MB "
               f"(goal < 300 MB: {'met' if memory < 300 else 'NOT MET'})")

@@ -496,3 +496,30 @@ def test_a_nurse_meeting_an_acute_reaction_is_told_to_arrange_emergency_care_not
     assert KB.interview.worded("emergency_after", "clinician").split()[0] in page
     assert " ".join(KB.interview.worded("emergency_after", "clinician").split()) in page
     assert "When you are safe" not in page
+
+
+def test_every_connection_sends_its_response_at_once():
+    # uvicorn's --workers binds the shared socket with proto 0, so asyncio leaves Nagle's
+    # algorithm on and each kept-alive request waited ~40 ms for a delayed ACK: the protocol
+    # turns TCP_NODELAY on for every connection, whatever socket it came from
+    import socket
+
+    from triage.web.server import no_delay
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn binds it
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    client = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+
+    class Transport:
+        def get_extra_info(self, name):
+            return accepted if name == "socket" else None
+
+    try:
+        assert accepted.proto == 0 and not accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        no_delay(Transport())
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        for s in (client, accepted, listener):
+            s.close()

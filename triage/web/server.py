@@ -5,10 +5,16 @@ that never finishes sending its request's headers: a slow client could hold it o
 :class:`TimedH11Protocol` closes a connection whose request headers have not all arrived
 within :data:`HEADER_SECONDS` of it opening (or of the last response); a request body that is
 slower than that is cut off by the app (:data:`triage.web.app.BODY_TIMEOUT`, 408).
+
+It also turns Nagle's algorithm off on every connection (:func:`no_delay`): with
+``--workers`` 2 or more, uvicorn 0.54 binds the shared socket with ``proto`` 0, so asyncio does
+not set ``TCP_NODELAY`` on the connections it accepts, and every request on a kept-alive
+connection waited about 40 ms for the client's delayed ACK (Kludex/uvicorn#3149).
 """
 
 from __future__ import annotations
 
+import socket
 from typing import Any, Optional
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -25,6 +31,7 @@ class TimedH11Protocol(H11Protocol):
     _header_deadline: Optional[Any] = None
 
     def connection_made(self, transport) -> None:
+        no_delay(transport)
         super().connection_made(transport)
         self._arm()
 
@@ -49,3 +56,13 @@ class TimedH11Protocol(H11Protocol):
             self._header_deadline.cancel()
             self._header_deadline = None
         super().connection_lost(exc)
+
+
+def no_delay(transport) -> None:
+    """Send each response at once: ``TCP_NODELAY`` on the connection's TCP socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # a connection already gone
+            pass

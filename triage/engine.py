@@ -243,8 +243,9 @@ class Engine:
         self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
         # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?)
         self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool]] = {}
-        # (rule, the keys of the facts it matched) -> what it concludes: (fact, key, asserted?)
-        self._concluded: dict[tuple, list[tuple[dict, tuple, bool]]] = {}
+        # (rule, its aliases, the keys of the facts it matched) -> what it concludes: (fact, key,
+        # the start of its JSON for the engine, or None when no rule reads it)
+        self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str]]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
@@ -318,11 +319,12 @@ class Engine:
                 self._heads[key] = head
         return head
 
-    def _conclusions(self, rule: Rule, matched: dict[str, dict], sources: list[tuple]) -> list[tuple[dict, tuple, bool]]:
+    def _conclusions(self, rule: Rule, matched: dict[str, dict], sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str]]]:
         """What ``rule`` concludes from the facts it matched: each fact (enriched), its key,
-        and whether some rule reads it (else it is only recorded). A rule's conclusions
-        depend on nothing but the facts it matched, so they are worked out once per
-        combination and kept (bounded); each firing gets its own copy of every fact."""
+        and the start of its JSON for the engine (:meth:`_head`), or None when no rule reads
+        it (then it is only recorded). A rule's conclusions depend on nothing but the facts it
+        matched, so they are worked out once per combination and kept (bounded); each firing
+        gets its own copy of every fact."""
         memo = (rule.id, *matched, *sources)  # the aliases, then the facts
         out = self._concluded.get(memo)
         if out is None:
@@ -330,7 +332,7 @@ class Engine:
             for fact in rule.conclude(matched):
                 fact = self._enrich(fact)
                 key = fact_key(fact)
-                out.append((fact, key, self.book.consumes(fact, key)))
+                out.append((fact, key, self._head(fact, key) if self.book.consumes(fact, key) else None))
             if len(self._concluded) < self._memo_limit:
                 self._concluded[memo] = out
         return out
@@ -353,7 +355,7 @@ class Engine:
         session.firings.append(firing)
         new: list[str] = []
         producers = session.producers
-        for template, key, consumed in self._conclusions(rule, matched, sources):
+        for template, key, head in self._conclusions(rule, matched, sources):
             fact = dict(template)
             producers.setdefault(key, []).append(index)
             concluded.append(fact)
@@ -361,8 +363,8 @@ class Engine:
                 firing.already_known.append(fact)
                 continue
             known[key] = fact
-            if consumed:
-                new.append(session.stamp(fact["t"], key, self._head(fact, key)))
+            if head is not None:
+                new.append(session.stamp(fact["t"], key, head))
         return new
 
     # -- running -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ the security headers and the statelessness."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -420,6 +421,88 @@ def test_serve_listens_on_this_machine_only_on_a_free_port(args):
         proc.wait(timeout=20)
         with proc.stderr:
             assert "Traceback" not in proc.stderr.read()
+
+
+def _workers(pid: int) -> set[int]:
+    """The worker processes of a serve process (its children, but multiprocessing's helper)."""
+    from pathlib import Path
+
+    kids = {int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()}
+    out = set()
+    for k in kids:
+        try:
+            if b"multiprocessing.spawn" in Path(f"/proc/{k}/cmdline").read_bytes():
+                out.add(k)
+        except OSError:  # just ended
+            pass
+    return out
+
+
+def test_two_workers_share_the_connections_and_a_dead_worker_is_replaced():
+    # each worker listens on a socket of its own (SO_REUSEPORT), so connections opened together
+    # spread over the workers instead of all going to the one that woke first
+    import http.client
+    import os
+    import signal
+    import time
+    import urllib.parse
+
+    proc, url = _serve("--workers", "2")
+    try:
+        _get(url + "healthz")
+        workers = _workers(proc.pid)
+        assert len(workers) == 2
+        where = urllib.parse.urlsplit(url)
+        connections = [http.client.HTTPConnection(where.hostname, where.port, timeout=10) for _ in range(24)]
+        served: set[int] = set()
+        for c in connections:  # all open at once, then each asks which worker it reached
+            c.connect()
+        for c in connections:
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            r.read()
+            assert r.status == 200
+            served.add(c.sock.getsockname()[1])
+        assert len(served) == 24
+        # the kernel hashes each connection to one of the two sockets: with 24 connections,
+        # both workers get some (all on one would happen about once in eight million runs)
+        busy = {w for w in workers if any(_connected(w, port) for port in served)}
+        assert busy == workers
+        for c in connections:
+            c.close()
+        victim = sorted(workers)[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (victim in _workers(proc.pid) or len(_workers(proc.pid)) < 2):
+            time.sleep(0.2)
+        assert victim not in _workers(proc.pid) and len(_workers(proc.pid)) == 2
+        for _ in range(8):  # every request is answered, whichever socket it reaches
+            assert json.loads(_get(url + "healthz")) == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        with proc.stderr:
+            assert "Traceback" not in proc.stderr.read()
+
+
+def _connected(pid: int, client_port: int) -> bool:
+    """Whether process ``pid`` holds the server end of the connection from ``client_port``."""
+    from pathlib import Path
+
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].split(":")[1], 16)
+        if remote_port == client_port and fields[9] in inodes:
+            return True
+    return False
 
 
 def test_a_huge_body_without_a_length_is_cut_off_too(client):

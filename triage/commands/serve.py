@@ -87,9 +87,14 @@ def run(args: argparse.Namespace) -> int:
               "(see the README).", file=sys.stderr, flush=True)
     from triage.web import server
 
-    uvicorn.run("triage.web.app:create_app", factory=True, host=args.host, port=port,
-                workers=args.workers, server_header=False, log_level="warning", access_log=False,
-                http=server.TimedH11Protocol, timeout_keep_alive=server.KEEP_ALIVE_SECONDS,
-                h11_max_incomplete_event_size=server.MAX_HEADER_BYTES,
-                timeout_graceful_shutdown=server.SHUTDOWN_SECONDS)
+    options = dict(factory=True, host=args.host, port=port, server_header=False, log_level="warning",
+                   access_log=False, http=server.TimedH11Protocol, timeout_keep_alive=server.KEEP_ALIVE_SECONDS,
+                   h11_max_incomplete_event_size=server.MAX_HEADER_BYTES,
+                   timeout_graceful_shutdown=server.SHUTDOWN_SECONDS)
+    if args.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        # one listening socket per worker, so the kernel spreads the connections over them
+        server.serve_workers(uvicorn.Config("triage.web.app:create_app", workers=args.workers, **options),
+                             args.workers)
+    else:
+        uvicorn.run("triage.web.app:create_app", workers=args.workers, **options)
     return EXIT_OK

@@ -10,6 +10,8 @@ It also turns Nagle's algorithm off on every connection (:func:`no_delay`): with
 ``--workers`` 2 or more, uvicorn 0.54 binds the shared socket with ``proto`` 0, so asyncio does
 not set ``TCP_NODELAY`` on the connections it accepts, and every request on a kept-alive
 connection waited about 40 ms for the client's delayed ACK (Kludex/uvicorn#3149).
+
+With several workers, :func:`serve_workers` gives each worker a listening socket of its own.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ SHUTDOWN_SECONDS = 10  # requests still running at shutdown get this long
 
 
 class TimedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, with a deadline for a request's headers."""
+    """uvicorn's h11 protocol, with a deadline for a request's headers and no Nagle delay."""
 
     _header_deadline: Optional[Any] = None
 
@@ -66,3 +68,70 @@ def no_delay(transport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # a connection already gone
             pass
+
+
+# --- several workers -------------------------------------------------------------------------
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` TCP sockets bound to one address with ``SO_REUSEPORT`` (the first picks the
+    port when ``port`` is 0): the kernel then spreads new connections over them evenly."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    out: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            out.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            port = sock.getsockname()[1]
+            sock.set_inheritable(True)
+    except BaseException:
+        for sock in out:
+            sock.close()
+        raise
+    return out
+
+
+def serve_workers(config, workers: int) -> None:
+    """Run ``workers`` worker processes of uvicorn's ``config``, each on a listening socket of
+    its own (:func:`listening_sockets`), and replace one that dies; SIGINT or SIGTERM stops
+    them all (each finishes its requests within :data:`SHUTDOWN_SECONDS`).
+
+    uvicorn's own supervisor gives every worker one shared socket: the worker that wakes first
+    accepts every connection waiting (asyncio accepts up to the backlog at once) and keeps
+    each for as long as it stays open, so 40 browsers arriving together could all be served
+    by one worker while the others idled (measured: 98% of the work on one of two workers)."""
+    import signal
+    import threading
+
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import Process
+
+    sockets = listening_sockets(config.host, config.port, workers)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: stop.set())
+    processes = [Process(config, [sock]) for sock in sockets]
+    try:
+        for process in processes:
+            process.start()
+        while not stop.wait(0.5):
+            for i, process in enumerate(processes):
+                if process.process.is_alive():
+                    continue
+                process.join()
+                if process.exitcode == STARTUP_FAILURE:  # broken app or socket: every restart would fail
+                    stop.set()
+                    break
+                processes[i] = Process(config, [sockets[i]])  # a new worker on the same socket
+                processes[i].start()
+    finally:
+        for process in processes:
+            if process.process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join()
+        for sock in sockets:
+            sock.close()

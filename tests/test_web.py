@@ -442,14 +442,18 @@ def test_two_workers_share_the_connections_and_a_dead_worker_is_replaced():
     # each worker listens on a socket of its own (SO_REUSEPORT), so connections opened together
     # spread over the workers instead of all going to the one that woke first
     import http.client
-    import os
     import signal
     import time
     import urllib.parse
 
     proc, url = _serve("--workers", "2")
+    connections: list = []
     try:
         _get(url + "healthz")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (len(_workers(proc.pid)) == 2 and
+                                                   all(_connected(w, None) for w in _workers(proc.pid))):
+            time.sleep(0.2)  # until both workers have started and listen
         workers = _workers(proc.pid)
         assert len(workers) == 2
         where = urllib.parse.urlsplit(url)
@@ -479,14 +483,17 @@ def test_two_workers_share_the_connections_and_a_dead_worker_is_replaced():
         for _ in range(8):  # every request is answered, whichever socket it reaches
             assert json.loads(_get(url + "healthz")) == {"status": "ok"}
     finally:
+        for c in connections:
+            c.close()
         proc.terminate()
         proc.wait(timeout=30)
         with proc.stderr:
             assert "Traceback" not in proc.stderr.read()
 
 
-def _connected(pid: int, client_port: int) -> bool:
-    """Whether process ``pid`` holds the server end of the connection from ``client_port``."""
+def _connected(pid: int, client_port) -> bool:
+    """Whether process ``pid`` holds the server end of the connection from ``client_port``
+    (None: whether it holds a listening socket)."""
     from pathlib import Path
 
     inodes = set()
@@ -500,7 +507,8 @@ def _connected(pid: int, client_port: int) -> bool:
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         remote_port = int(fields[2].split(":")[1], 16)
-        if remote_port == client_port and fields[9] in inodes:
+        wanted = fields[3] == "0A" if client_port is None else remote_port == client_port
+        if wanted and fields[9] in inodes:
             return True
     return False
 

@@ -51,6 +51,17 @@ def test_explain_json_trees_end_in_answers():
     assert rule["source"]["key"] and rule["source"]["citation"] and rule["explain"]
 
 
+def test_explain_json_carries_the_treatments_the_text_shows_with_their_sources():
+    doc = json.loads(run_cli("explain", EXAMPLE, "--format", "json").stdout)
+    options = doc["treatments"]["options"]
+    assert options and all(o["sources"] and o["sources"][0]["citation"] for o in options)
+    text = run_cli("explain", EXAMPLE).stdout
+    assert all(o["label"] in text for o in options)
+    emergency = case(symptoms=["neck_craning"], red_flags=["breathing_difficulty"], age=30)
+    doc = json.loads(run_cli("explain", "-", "--format", "json", input=json.dumps(emergency)).stdout)
+    assert doc["care_level"] == "emergency_ambulance" and doc["treatments"] is None
+
+
 def test_why_not_generalized_says_the_trunk_has_only_one_other_region():
     r = run_cli("explain", "-", input=json.dumps(case(age=50, regions=["neck", "trunk"])))
     assert r.returncode == 0, r.stderr

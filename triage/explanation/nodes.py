@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from triage.models import KB
 from triage.rulebook import RuleBook
+from triage.treatments import Treatments
 
 # Fact types whose absence is worth explaining: the conclusions a learner asks "why not?" about.
 WHY_NOT_KINDS = ("candidate", "mimic", "cause", "care")
@@ -90,6 +91,9 @@ class Explanation(BaseModel):
     care_level: str
     conclusions: list[ConclusionNode]
     not_concluded: list[WhyNot]
+    # what a neurologist may discuss for the patterns concluded, each with its sources; none on
+    # an emergency result (:func:`triage.treatments.for_result`)
+    treatments: Optional[Treatments] = None
     disclaimer: str
 
 

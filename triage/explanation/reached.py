@@ -103,11 +103,14 @@ def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
                 c.because += [b.rule_node(i, seen) for i in run.producers.get(fact_key(sfact), [])]
             conclusions.append(c)
     found = list(run.facts.values())
+    from triage import treatments
+
     return Explanation(
         case=case.model_dump(mode="json", exclude_none=True),
         care_level=a.care_level,
         conclusions=conclusions,
         not_concluded=_WhyNot(run, book, found, case_facts(case)).all(),
+        treatments=treatments.for_result(KB, a, case.respondent),
         disclaimer=KB.text.disclaimer,
     )
 

@@ -97,10 +97,7 @@ def _treatment_lines(ex: Explanation) -> list[str]:
 
     from triage import treatments
 
-    if any(c.kind == "care_level" and KB.is_emergency(c.id) for c in ex.conclusions):
-        return []  # an emergency: its action is emergency care
-    patterns = [(c.id, c.label) for c in ex.conclusions if c.kind in ("candidate", "mimic")]
-    found = treatments.for_patterns(KB, patterns, ex.case.get("respondent"))
+    found = ex.treatments  # none on an emergency result: its action is emergency care
     if found is None:
         return []
 

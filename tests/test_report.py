@@ -153,6 +153,24 @@ def test_a_report_for_someone_else_never_speaks_of_the_patient_as_i_or_you(respo
                 assert not lines, (tc.id, fmt, lines)
 
 
+def test_a_nurse_is_asked_to_arrange_the_steps_not_told_to_do_them_as_the_patient():
+    """The steps a patient does themselves (see a neurologist, film the movements, keep a
+    diary, bring the report) are worded for the nurse as what to arrange for the patient."""
+    from triage import teaching
+    from triage.report import is_emergency, step_text
+
+    patient_words = re.compile(r"^(See a neurologist|Record a short video|Keep a diary|Write down)|Bring this report")
+    seen = set()
+    for tc in teaching.default():
+        case = tc.case.model_copy(update={"respondent": "clinician"})
+        a = assess(case)
+        for s in a.next_steps:
+            words = " ".join(step_text(s, is_emergency(a), "clinician", a).split())
+            seen.add(s.id)
+            assert not patient_words.search(words), (tc.id, words)
+    assert {"see_neurologist", "record_video", "symptom_diary", "medication_list"} <= seen
+
+
 # --- the HTML page ---------------------------------------------------------------------------
 
 
@@ -244,7 +262,7 @@ def test_html_report_parses_and_holds_every_section(name):
                    " ".join(a.disclaimer.split())):
         assert needle in text
     for s in a.next_steps:
-        assert " ".join(report.step_text(s, report.is_emergency(a)).split()) in text
+        assert " ".join(report.step_text(s, report.is_emergency(a), case.respondent).split()) in text
     for q in report._questions(a, case.respondent):
         assert q in text
     # accessible tables: every table has header cells, each with a scope

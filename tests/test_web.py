@@ -186,6 +186,7 @@ def test_rule_ids_and_source_keys_are_for_clinicians_and_educators(client, respo
     assert "A sensory trick or task specificity is a hallmark of dystonia" in text_of(r.text)
     assert ("(rule <code>" in candidates) is shown
     assert ("source ALB13" in candidates) is shown
+    assert ("Every rule that fired, in order" in r.text) is shown  # the whole trace, for them too
 
 
 def test_the_downloads_carry_the_case_the_answers_make(client):

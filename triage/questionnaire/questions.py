@@ -202,8 +202,8 @@ class InterviewText(_Strict):
     """The words of the interview itself, the same for every audience."""
 
     title: str
-    welcome: str
-    emergency_now: str
+    welcome: Union[str, Wording]
+    emergency_now: Union[str, Wording]
     welcome_keys: str
     welcome_keys_plain: str
     keys: str

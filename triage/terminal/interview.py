@@ -122,10 +122,11 @@ class TerminalInterview:
         say = self.io.say
         say(self.t.title)
         say("=" * len(self.t.title))
-        say(_wrap(self.t.welcome, width=self.width))
+        who = self.session.who()  # known from the start with --for
+        say(_wrap(self.t.worded("welcome", who), width=self.width))
         say(_wrap(self.iv.kb.text.disclaimer, width=self.width))
         say()
-        say(_wrap(self.t.emergency_now, width=self.width))
+        say(_wrap(self.t.worded("emergency_now", who), width=self.width))
         say()
         keys = self.t.welcome_keys_plain if isinstance(self.io, PlainIO) else self.t.welcome_keys
         say(_wrap(keys, width=self.width))

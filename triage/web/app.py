@@ -450,7 +450,7 @@ class Pages:
         doc: dict = {"detail": detail}
         if errors is not None:
             doc["errors"] = errors
-        doc["emergency"] = " ".join(self.iv.text.emergency_now.split())
+        doc["emergency"] = " ".join(self.iv.text.worded("emergency_now", None).split())
         doc["call"] = [c["href"] for c in self.calls]
         return JSONResponse(doc, status_code=status)
 

@@ -100,7 +100,9 @@ class TerminalInterview:
     def _run(self) -> int:
         self.welcome()
         if self.warm_up:  # build the rules engine while the first question is on the screen
-            self.io.when_shown = lambda: threading.Thread(target=self._warm_up, daemon=True).start()
+            # not a daemon: a person who quits at once waits the moment it needs to finish,
+            # rather than the interpreter shutting down under a thread inside the engine's C code
+            self.io.when_shown = lambda: threading.Thread(target=self._warm_up, name="engine warm-up").start()
         if self.session.answers:
             self._after_answer()
         if not self.questions():

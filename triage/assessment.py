@@ -58,6 +58,11 @@ def _built(model, **values):
     """A model instance from values that are valid by construction (they come from the
     knowledge base and the rules, both checked at load): what ``model_construct`` does,
     without its per-field bookkeeping. Every field is given, so every field counts as set."""
+    return _made(model, values)
+
+
+def _made(model, values: dict):
+    """:func:`_built` from a dict of the values (no keyword call: the trace makes one per firing)."""
     obj = model.__new__(model)
     _set(obj, "__dict__", values)
     _set(obj, "__pydantic_fields_set__", set(values))
@@ -115,22 +120,14 @@ def _tables_of(kb) -> _Tables:
     return tables
 
 
-_TRACE_FIELDS = frozenset(("rule", "layer", "explain", "source", "matched", "concluded"))
-
-
 def _trace(run, book) -> list[TraceEntry]:
-    """One trace entry per firing, from the engine's own records (valid by construction):
-    what :func:`_built` does, inlined, since it runs once per firing."""
-    new, rule_of, trace = TraceEntry.__new__, book.rule, []
+    """One trace entry per firing, from the engine's own records (valid by construction)."""
+    rule_of = book.rule
+    trace = []
     for f in run.firings:
         rule = rule_of(f.rule)
-        entry = new(TraceEntry)
-        _set(entry, "__dict__", {"rule": f.rule, "layer": f.layer, "explain": rule.explain, "source": rule.source,
-                                 "matched": f.matched, "concluded": f.concluded})
-        _set(entry, "__pydantic_fields_set__", set(_TRACE_FIELDS))
-        _set(entry, "__pydantic_extra__", None)
-        _set(entry, "__pydantic_private__", None)
-        trace.append(entry)
+        trace.append(_made(TraceEntry, {"rule": f.rule, "layer": f.layer, "explain": rule.explain,
+                                        "source": rule.source, "matched": f.matched, "concluded": f.concluded}))
     return trace
 
 

@@ -164,11 +164,12 @@ def fact_key(fact: dict) -> tuple:
 
 
 class _Session:
-    __slots__ = ("sid", "tail", "known", "firings", "producers", "key_of", "types", "sent")
+    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "types", "sent")
 
     def __init__(self, sid: str):
         self.sid = sid
-        self.tail = ',"sid":' + _dumps(sid) + ',"id":'  # what every fact of the session ends with
+        self.sid_json = _dumps(sid)
+        self.tail = ',"sid":' + self.sid_json + ',"id":'  # what every fact of the session ends with
         self.known: dict[tuple, dict] = {}
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
@@ -257,6 +258,13 @@ class Engine:
                        for i, layer in enumerate(book.layers)]
 
     # -- facts -------------------------------------------------------------------------------
+    def _keep(self, memo: dict, key: Any, value: Any) -> None:
+        """Keep ``value`` in one of the engine's memos while it has room (``MEMO_LIMIT``
+        entries): what they hold is the same in every session, so a full memo only means
+        that later values are worked out each time."""
+        if len(memo) < self._memo_limit:
+            memo[key] = value
+
     def _enrich(self, fact: dict) -> dict:
         """Attach the knowledge attributes a fact type declares (rules/facts.yaml)."""
         if "v" not in fact:
@@ -272,8 +280,7 @@ class Engine:
                     value = known.get(attr)
                     if value is not None and value != []:
                         extra[attr] = value
-            if len(self._enriched) < 10_000:
-                self._enriched[cache_key] = extra
+            self._keep(self._enriched, cache_key, extra)
         for attr, value in extra.items():
             fact.setdefault(attr, value)
         return fact
@@ -301,8 +308,8 @@ class Engine:
                 fact = self._enrich(dict(answer))
                 key = fact_key(fact)
                 known = (fact, key, repr(key), self.book.consumes(fact, key))
-                if mkey is not None and len(memo) < self._memo_limit:
-                    memo[mkey] = known
+                if mkey is not None:
+                    self._keep(memo, mkey, known)
             template, key, order, consumed = known
             if consumed and key not in out:
                 out[key] = (order, template)
@@ -315,8 +322,7 @@ class Engine:
         head = self._heads.get(key)
         if head is None:
             head = _dumps({a: fact[a] for a in self._wire[fact["t"]] if a in fact})[:-1]
-            if len(self._heads) < self._memo_limit:
-                self._heads[key] = head
+            self._keep(self._heads, key, head)
         return head
 
     def _conclusions(self, rule: Rule, matched: dict[str, dict], sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str]]]:
@@ -333,8 +339,7 @@ class Engine:
                 fact = self._enrich(fact)
                 key = fact_key(fact)
                 out.append((fact, key, self._head(fact, key) if self.book.consumes(fact, key) else None))
-            if len(self._concluded) < self._memo_limit:
-                self._concluded[memo] = out
+            self._keep(self._concluded, memo, out)
         return out
 
     # -- one firing ----------------------------------------------------------------------------
@@ -388,15 +393,14 @@ class Engine:
                 if batch:
                     started = True
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
-                sid_json = _dumps(sid)
                 gates = []
                 for name, head, needs in self._gates:
                     if needs is not None and not any(need <= session.types for need in needs):
                         continue  # no rule of this layer can ever fire in this session
-                    gate = head + sid_json + "}"
+                    gate = head + session.sid_json + "}"
                     gates.append(gate)
                     started = True
-                    self._settle(session, c.assert_fact(handle, gate), "layer", name)
+                    self._settle(session, c.assert_fact(handle, gate), "layer {}", name)
                 emptied = self._empty(session, gates)
             finally:
                 del self._sessions[sid]
@@ -439,12 +443,12 @@ class Engine:
         return True
 
     def _settle(self, session: _Session, result: Any, what: str, name: str = "") -> None:
-        """Run every action the engine has for this session, one at a time, until none is left."""
+        """Run every action the engine has for this session, one at a time, until none is left
+        (``what`` and ``name``: what was asserted, for :meth:`_check`)."""
         code = result[0]
         if code == _QUEUED:
             return
-        if code == _NOT_HANDLED or code == _OBSERVED:
-            self._check(result, f"{what} {name}".strip())
+        self._check(code, what, name)
         c, handle, state, rules, fire = self._c, self._handle, result[1], self._rules, self._fire
         pending = c.start_action_for_state(handle, state)
         message = pending[1] if pending else None
@@ -453,9 +457,7 @@ class Engine:
             try:
                 new = fire(session, rules[rule_id], matched)
                 if new:
-                    code = c.assert_facts(handle, "[" + ",".join(new) + "]")[0]
-                    if code == _NOT_HANDLED or code == _OBSERVED:
-                        self._check((code,), f"what rule {rule_id} concluded")
+                    self._check(c.assert_facts(handle, "[" + ",".join(new) + "]")[0], "what rule {} concluded", rule_id)
             except BaseException as exc:
                 c.abandon_action(handle, state)
                 if isinstance(exc, EngineError):
@@ -464,11 +466,12 @@ class Engine:
             message = c.complete_and_start_action(handle, state)
 
     @staticmethod
-    def _check(result: Any, what: str) -> None:
-        if result[0] == _NOT_HANDLED:
-            raise EngineError(f"the rules engine matched no rule to {what}")
-        if result[0] == _OBSERVED:
-            raise EngineError(f"the rules engine already held {what}")
+    def _check(code: int, what: str, name: str = "") -> None:
+        """Raise when the engine refused what was asserted: ``what`` names it, with ``{}`` for
+        ``name`` (a layer or a rule); the message is only made when it is raised."""
+        if code == _NOT_HANDLED or code == _OBSERVED:
+            refused = "matched no rule to" if code == _NOT_HANDLED else "already held"
+            raise EngineError(f"the rules engine {refused} {what.format(name)}")
 
 
 _engine: Optional[Engine] = None

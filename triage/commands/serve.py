@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                    access_log=False, http=server.TimedH11Protocol, timeout_keep_alive=server.KEEP_ALIVE_SECONDS,
                    h11_max_incomplete_event_size=server.MAX_HEADER_BYTES,
                    timeout_graceful_shutdown=server.SHUTDOWN_SECONDS)
-    if args.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+    if args.workers > 1 and server.own_sockets_possible():
         # one listening socket per worker, so the kernel spreads the connections over them
         server.serve_workers(uvicorn.Config("triage.web.app:create_app", workers=args.workers, **options),
                              args.workers)

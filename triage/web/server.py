@@ -94,6 +94,17 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return out
 
 
+def own_sockets_possible() -> bool:
+    """Whether :func:`serve_workers` can run here: ``SO_REUSEPORT`` (Linux, the BSDs, macOS)
+    and uvicorn's worker process class (uvicorn 0.30 on). Otherwise uvicorn's own supervisor
+    serves the workers from one shared socket."""
+    try:
+        from uvicorn.supervisors.multiprocess import Process  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(socket, "SO_REUSEPORT")
+
+
 def serve_workers(config, workers: int) -> None:
     """Run ``workers`` worker processes of uvicorn's ``config``, each on a listening socket of
     its own (:func:`listening_sockets`), and replace one that dies; SIGINT or SIGTERM stops

@@ -71,13 +71,14 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
 def tree_cpu(pid: int) -> dict[int, float]:
     """User + system CPU seconds used so far by a process and each of its descendants (the
     server's supervisor and its worker processes), by process id, from /proc."""
+    from questionnaire import cpu_seconds  # benchmarks/questionnaire.py
+
     out: dict[int, float] = {}
-    todo, tick = [pid], os.sysconf("SC_CLK_TCK")
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            out[p] = (int(fields[11]) + int(fields[12])) / tick
+            out[p] = cpu_seconds(p)
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, IndexError, ValueError):

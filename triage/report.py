@@ -92,7 +92,7 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: O
                 out.append(wrap(f.description, "    "))
             out.append("")
     out.append(KB.report.after_emergency_heading + ":" if emergency else "Next steps:")
-    out += [wrap(f"- {step_text(s, emergency, None, a)}", "  ", hang=2) for s in a.next_steps]
+    out += [wrap(f"- {step_text(s, emergency, respondent, a)}", "  ", hang=2) for s in a.next_steps]
     out += _treatment_lines(a, wrap, respondent, sources=rules)
     out += ["", wrap(a.disclaimer)]
     return "\n".join(out) + "\n"

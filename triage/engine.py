@@ -5,9 +5,10 @@ It guards every sharp edge of durable_rules 2.0.28 (see docs/engine.md):
 * no background dispatcher: :class:`QuietHost` overrides ``Host._run`` so no timer thread ever
   runs an action behind our back (the cause of segfaults under concurrency);
 * one process-wide lock around every session, so one session is live at a time (far below the
-  1024-session limit that corrupts the engine); after a run its facts are retracted one by one
-  and the empty session serves the next run (creating one costs more than emptying it); a run
-  that fails, a retraction that fails, and every ``REUSE``-th run delete it in ``finally``;
+  1024-session limit that corrupts the engine), and every session deleted in ``finally``, after
+  a run that went well or not. (Emptying a session and using it again for the next run, by
+  retracting its facts, corrupted the C core's memory: an abort or a segfault in one test run
+  of three, never without it. See docs/engine.md.);
 * an exception raised inside an action would be swallowed by durable_rules' Python layer; the
   adapter runs the actions itself and raises :class:`~triage.errors.EngineError` naming the rule;
 * only facts that some rule can match are asserted (durable_rules rejects the others); a
@@ -42,13 +43,6 @@ RULESET = "dystonia_triage"
 
 # durable_rules' result codes for an assert (durable/engine.py, Ruleset._handle_result)
 _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
-
-# A session serves at most this many runs before it is deleted and a new one made: whatever
-# durable_rules keeps in a session beyond its facts cannot build up.
-REUSE = 1_000
-# Retracting a fact costs about 1/60 of making a new session and deleting it: a session that
-# holds more facts than this is deleted instead of emptied.
-RETRACT_AT_MOST = 60
 
 # Memos kept across runs, each bounded: what a rule concludes from given facts, and a fact's
 # JSON as the engine needs it, are the same in every session.
@@ -164,7 +158,7 @@ def fact_key(fact: dict) -> tuple:
 
 
 class _Session:
-    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "types", "sent")
+    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "types")
 
     def __init__(self, sid: str):
         self.sid = sid
@@ -175,18 +169,15 @@ class _Session:
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
         self.types: set[str] = set()  # the types of the facts asserted
-        self.sent: list[str] = []  # every fact as asserted (JSON), to retract at the end
 
     def stamp(self, fact_type: str, key: tuple, head: str) -> str:
         """The fact as asserted, in JSON: ``head`` (the attributes some pattern tests, as JSON
         without its closing brace: see :meth:`Engine._head`), the session id, and an id unique
-        in the session, by which a firing finds the whole fact and its key again. Kept, to
-        retract it with the same text at the end."""
+        in the session, by which a firing finds the whole fact and its key again."""
         key_of = self.key_of
         key_of.append(key)
         self.types.add(fact_type)
         text = head + self.tail + str(len(key_of) - 1) + "}"
-        self.sent.append(text)
         return text
 
 
@@ -232,11 +223,6 @@ class Engine:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._sessions: dict[str, _Session] = {}
-        # the id of the session the last run left empty, to be used again: durable_rules
-        # allocates a session's memory for every node of the network when the session is
-        # created, which costs more than retracting the few facts a run asserted
-        self._kept: Optional[str] = None
-        self._runs_kept = 0  # runs the kept session has served
         self._rules = {r.id: r for r in book.rules}
         self._wire = book.tested_attributes()  # fact type -> the attributes durable_rules needs
         self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
@@ -379,12 +365,10 @@ class Engine:
         facts = [fact for fact, _key in keyed]
         c, handle = self._c, self._handle
         with self._lock:
-            kept, self._kept = self._kept, None
-            sid = kept or str(next(self._sids))
+            sid = str(next(self._sids))
             session = _Session(sid)
             self._sessions[sid] = session
-            started = kept is not None  # from the first assert on, the engine holds the session
-            emptied = False
+            started = False  # from the first assert on, the engine holds the session
             try:
                 batch = []
                 for fact, key in keyed:
@@ -393,54 +377,16 @@ class Engine:
                 if batch:
                     started = True
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
-                gates = []
                 for name, head, needs in self._gates:
                     if needs is not None and not any(need <= session.types for need in needs):
                         continue  # no rule of this layer can ever fire in this session
-                    gate = head + session.sid_json + "}"
-                    gates.append(gate)
                     started = True
-                    self._settle(session, c.assert_fact(handle, gate), "layer {}", name)
-                emptied = self._empty(session, gates)
+                    self._settle(session, c.assert_fact(handle, head + session.sid_json + "}"), "layer {}", name)
             finally:
                 del self._sessions[sid]
-                if emptied:
-                    self._kept = sid
-                elif started:
+                if started:
                     c.delete_state(handle, sid)
         return Run(facts, session.known, session.firings, session.producers)
-
-    def _empty(self, session: _Session, gates: list[str]) -> bool:
-        """Retract every fact the run asserted, one at a time and the layers' gates first (every
-        rule matches its gate first, so no rule can become ready while the rest goes), so the
-        session can serve the next run. False when that fails, leaves an action pending, or the
-        session has served ``REUSE`` runs: then it is deleted instead.
-
-        One at a time: ``retract_facts`` with the same facts in one list corrupts
-        durable_rules' memory after a few thousand runs (a crash in ``realloc``), where
-        retracting them one by one, each settled before the next, leaves the session as a new
-        one (the same firings and facts as a fresh session on every case of the tests)."""
-        self._runs_kept += 1
-        if self._runs_kept >= REUSE:
-            self._runs_kept = 0
-            return False
-        c, handle = self._c, self._handle
-        sent = gates + session.sent
-        if not sent:
-            return False  # nothing was asserted: durable_rules may never have created it
-        if len(sent) > RETRACT_AT_MOST:
-            return False  # deleting it and making a new one costs less
-        try:
-            for text in sent:
-                result = c.retract_fact(handle, text)
-                if result[0] in (_NOT_HANDLED, _OBSERVED):
-                    return False
-            if c.start_action_for_state(handle, result[1]):
-                c.abandon_action(handle, result[1])
-                return False
-        except Exception:  # noqa: BLE001 - the session is deleted instead, as without reuse
-            return False
-        return True
 
     def _settle(self, session: _Session, result: Any, what: str, name: str = "") -> None:
         """Run every action the engine has for this session, one at a time, until none is left

@@ -186,3 +186,50 @@ def test_plain_h_says_what_the_age_at_onset_would_change():
     assert "If “20 or younger”: adds the possible cause “An inherited (genetic) cause”" in why
     assert "If “30 to 49”: adds tests for Wilson disease." in why
     assert "Every early-onset dystonia deserves a levodopa trial" in why
+
+
+FIRST_PAINT = '''
+import sys
+from pathlib import Path
+from triage.terminal import firstscreen, prompts
+firstscreen.record_file = lambda: Path(sys.argv[1])
+ask = prompts.KeysIO._ask
+def _ask(self, question, extra=True):
+    def drawn(_app):
+        question.application.after_render -= drawn
+        loaded = [m for m in ("pydantic", "triage.knowledge", "triage.engine") if m in sys.modules]
+        Path(sys.argv[2]).write_text(" ".join(loaded) or "nothing")
+    question.application.after_render += drawn
+    return ask(self, question, extra)
+prompts.KeysIO._ask = _ask
+from triage.cli import main
+sys.exit(main([]))
+'''
+
+
+def test_the_second_start_draws_the_first_question_before_loading_the_knowledge_base(tmp_path):
+    """The first start records its first screen; the next draws it at once and loads the
+    knowledge base behind it; both end the same on Ctrl-C."""
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user's: the record is kept like byte-code
+    record, note = tmp_path / "first-screen.json", tmp_path / "loaded"
+    seen = []
+    for _start in range(2):
+        child = pexpect.spawn(sys.executable, ["-c", FIRST_PAINT, str(record), str(note)], cwd=str(tmp_path),
+                              env=env, encoding="utf-8", dimensions=(50, 120), timeout=30)
+        screen = io.StringIO()
+        child.logfile_read = screen
+        try:
+            child.expect_exact("Is any of these new, or suddenly much worse")
+            child.expect_exact("(Space to tick")
+            child.sendcontrol("c")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        seen.append((note.read_text(), child.exitstatus, screen.getvalue().split("\n")[-2].strip()))
+        assert record.exists()
+    (first, code1, end1), (second, code2, end2) = seen
+    assert "pydantic" in first and "triage.knowledge" in first  # the usual way: loaded before
+    assert second == "nothing"  # drawn ahead: nothing of the knowledge base or the engine yet
+    assert code1 == code2 == 130 and end1 == end2

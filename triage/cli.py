@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 # Reading case input is the library's (the web page reads the same way); named here too for the commands.
@@ -18,7 +18,35 @@ from triage.inputs import (  # noqa: E402,F401
     MAX_INPUT_BYTES, MAX_PROBLEMS, InputProblem, input_from, parse_cases, parse_inputs, read_input)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class LaterChoices(Sequence[str]):
+    """An option's allowed values, looked up the first time argparse needs them (to check a
+    value given, or for the help that lists them), not when the parser is built: building it
+    must not load the knowledge base, or every start (the questionnaire's too) waits for it."""
+
+    def __init__(self, find: Callable[[], Sequence[str]]):
+        self._find = find
+        self._values: Optional[tuple[str, ...]] = None
+
+    def _all(self) -> tuple[str, ...]:
+        if self._values is None:
+            self._values = tuple(self._find())
+        return self._values
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._all()
+
+
+def build_parser(commands: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
+    """The command line; with ``commands``, only those sub-commands (the default: all)."""
     import importlib
 
     from triage.commands import MODULES
@@ -33,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in MODULES:
+    for name in MODULES if commands is None else commands:
         importlib.import_module(f"triage.commands.{name}").add_parser(sub)
     return parser
 
@@ -42,15 +70,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # The command uses no pydantic plugins; looking for them scans every installed package
     # and delays the first question.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # no command: the questionnaire, without building the other commands' parsers
+        argv = ["interview"]
+        parser = build_parser(argv)
+    else:
+        parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
         from triage import __version__
 
         print(f"dystonia-triage {__version__}")
         return EXIT_OK
-    if args.command is None:
-        args = parser.parse_args(["interview"])  # no command: the questionnaire
     from triage.errors import TriageError
 
     try:

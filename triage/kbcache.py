@@ -73,32 +73,22 @@ def key(directory: Path) -> bytes:
     return digest.digest()
 
 
-def read(path: Path, expected: bytes) -> Optional["KnowledgeBase"]:
-    """The knowledge base cached in ``path`` when its key is ``expected``; ``None`` when there
-    is no such file, or it is stale, damaged, not owner-only-writable, or not a knowledge base."""
-    from triage.knowledge import KnowledgeBase
-
+def read_trusted(path: Path) -> Optional[bytes]:
+    """The bytes of ``path``, or ``None`` when there is no such file, it cannot be read, or
+    others may write it (the same trust as the byte-code beside it)."""
     try:
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
-            # the same trust as the byte-code beside it: a file others may write is not read
             if st.st_mode & 0o022 or (hasattr(os, "getuid") and st.st_uid not in (os.getuid(), 0)):
                 return None
-            head = fh.read(len(MAGIC) + len(expected))
-            if head != MAGIC + expected:
-                return None  # another version, other files: stale
-            kb = pickle.loads(fh.read())
-    except Exception:  # noqa: BLE001 - a cache that cannot be read is no cache
+            return fh.read()
+    except OSError:
         return None
-    return kb if type(kb) is KnowledgeBase else None
 
 
-def write(path: Path, cache_key: bytes, kb: "KnowledgeBase") -> bool:
-    """Save ``kb`` under ``cache_key`` in ``path``, atomically, readable by all and writable by
-    the owner only. False (and nothing left behind) when it cannot be written."""
-    clean = kb.model_copy()
-    clean._indexes = {}  # look-ups are rebuilt on use
-    data = MAGIC + cache_key + pickle.dumps(clean, protocol=pickle.HIGHEST_PROTOCOL)
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed into place), readable by
+    all and writable by the owner only. False (and nothing left behind) when it cannot be."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(exist_ok=True)
@@ -114,6 +104,30 @@ def write(path: Path, cache_key: bytes, kb: "KnowledgeBase") -> bool:
     except OSError:
         return False
     return True
+
+
+def read(path: Path, expected: bytes) -> Optional["KnowledgeBase"]:
+    """The knowledge base cached in ``path`` when its key is ``expected``; ``None`` when there
+    is no such file, or it is stale, damaged, not owner-only-writable, or not a knowledge base."""
+    from triage.knowledge import KnowledgeBase
+
+    data = read_trusted(path)
+    head = MAGIC + expected
+    if data is None or not data.startswith(head):
+        return None  # no cache, or another version, other files: stale
+    try:
+        kb = pickle.loads(data[len(head):])
+    except Exception:  # noqa: BLE001 - a cache that cannot be read is no cache
+        return None
+    return kb if type(kb) is KnowledgeBase else None
+
+
+def write(path: Path, cache_key: bytes, kb: "KnowledgeBase") -> bool:
+    """Save ``kb`` under ``cache_key`` in ``path``, atomically, readable by all and writable by
+    the owner only. False (and nothing left behind) when it cannot be written."""
+    clean = kb.model_copy()
+    clean._indexes = {}  # look-ups are rebuilt on use
+    return write_atomic(path, MAGIC + cache_key + pickle.dumps(clean, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_default() -> "KnowledgeBase":
@@ -151,4 +165,8 @@ def build() -> Path:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    from triage.terminal import firstscreen
+
     print(f"Wrote {build()}")
+    recorded = firstscreen.build()
+    print(f"Wrote {firstscreen.record_file()} (the questionnaire's first screen, for: {', '.join(recorded)})")

@@ -6,13 +6,17 @@ import argparse
 import json
 import sys
 
-from triage.cli import EXIT_OK
+from triage.cli import EXIT_OK, LaterChoices
+
+
+def _audiences() -> list[str]:
+    from triage import knowledge
+
+    return list(knowledge.default().fhir.audiences)
 
 
 def add_parser(sub) -> None:
-    from triage import knowledge
-
-    audiences = list(knowledge.default().fhir.audiences)  # the knowledge base only, not its models
+    audiences = LaterChoices(_audiences)  # the knowledge base is loaded only when they are needed
 
     p = sub.add_parser(
         "fhir", help="export the questionnaire and its codes as FHIR R4 (answers: assess --format fhir)",
@@ -24,8 +28,9 @@ def add_parser(sub) -> None:
     )
     what = p.add_subparsers(dest="what", metavar="WHAT", required=True)
     q = what.add_parser("questionnaire", help="write the FHIR Questionnaire (JSON)")
-    q.add_argument("--for", dest="audience", choices=audiences,
-                   help="the Questionnaire worded for this respondent (default: for whoever answers)")
+    q.add_argument("--for", dest="audience", choices=audiences, metavar="WHO",
+                   help="the Questionnaire worded for this respondent: %(choices)s "
+                        "(default: for whoever answers)")
     q.add_argument("-o", "--output", metavar="FILE", help="save to FILE instead of printing it")
     q.set_defaults(func=run)
     c = what.add_parser("codesystems", help="write the CodeSystems and ValueSets (a FHIR Bundle, JSON)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, Optional
 
 from triage.cli import EXIT_USAGE, InputProblem, read_input
 
@@ -40,32 +41,85 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from triage.questionnaire.session import Questionnaire
-    from triage.terminal.interview import TerminalInterview, words
-
-    iv = Questionnaire()
-    clinics_file = getattr(args, "clinics", None)
-    if clinics_file:  # a broken directory is refused now, not after the questions
-        from triage.commands.clinics import directory
-
-        directory(iv.kb, clinics_file)
     audience = getattr(args, "audience", None)
     plain = getattr(args, "plain", False)
-    if not plain and not sys.stdin.isatty():
-        print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
-        return EXIT_USAGE
     resume = getattr(args, "resume", None)
-    session, note = resumed(iv, read_input(resume), resume) if resume else (iv.session(), None)
-    if audience:
-        session.audience = audience
-        respondent = next((q for q in iv.questions if q.fills == "respondent"), None)
-        if respondent is not None and respondent.id not in session.answers:
-            session.preset(respondent.id, audience)
+    clinics_file = getattr(args, "clinics", None)
+    ahead = None
+    if not (plain or resume or clinics_file) and sys.stdin.isatty():
+        ahead = first_screen_ahead(audience)  # None: no first screen is recorded for it yet
+    if ahead is not None:
+        iv, session = ahead.loaded
+    else:
+        from triage.questionnaire.session import Questionnaire
+
+        iv = Questionnaire()
+        if clinics_file:  # a broken directory is refused now, not after the questions
+            from triage.commands.clinics import directory
+
+            directory(iv.kb, clinics_file)
+        if not plain and not sys.stdin.isatty():
+            print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
+            return EXIT_USAGE
+        session, note = resumed(iv, read_input(resume), resume) if resume else (iv.session(), None)
+        preset(session, audience)
+    from triage.terminal import firstscreen
+    from triage.terminal.interview import TerminalInterview, words
     from triage.terminal.prompts import KeysIO, PlainIO
 
-    io: PlainIO | KeysIO = PlainIO(words(iv)) if plain else KeysIO(words(iv))
+    io: Any = PlainIO(words(iv)) if plain else KeysIO(words(iv))
+    if ahead is not None:
+        io = ahead.primed(io)
+        note = None
+    elif not (plain or resume or sys.dont_write_bytecode):  # kept like byte-code: the next start draws it at once
+        io = firstscreen.Recorder(io, lambda screen, width: firstscreen.save(audience, width, screen))
     return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume,
                              resume_note=note, clinics_file=clinics_file).run()
+
+
+def preset(session, audience: Optional[str]) -> None:
+    """``--for``: the words are for ``audience``, and it answers "who is answering"."""
+    if audience:
+        session.audience = audience
+        respondent = next((q for q in session.questionnaire.questions if q.fills == "respondent"), None)
+        if respondent is not None and respondent.id not in session.answers:
+            session.preset(respondent.id, audience)
+
+
+def first_screen_ahead(audience: Optional[str], *, width: Optional[int] = None, make_io: Any = None,
+                       path: Any = None, load: Any = None):
+    """The first screen drawn and its question asked at once, from the record of an earlier
+    start (:mod:`triage.terminal.firstscreen`), while ``load`` (by default: the knowledge base
+    loaded, the session begun and the engine built) runs in the background; ``None`` when
+    nothing is recorded for this audience and width. The terminal's ``width``, the prompts'
+    ``make_io(words)`` and the record's ``path`` can be given (tests)."""
+    from triage.terminal import firstscreen
+    from triage.terminal.prompts import KeysIO, terminal_width, text_width
+
+    screen = firstscreen.lookup(audience, text_width(width or terminal_width()), path)
+    if screen is None:
+        return None
+    return firstscreen.ask_ahead(screen, load or (lambda: begin(audience)), reader, make_io or KeysIO)
+
+
+def begin(audience: Optional[str]):
+    """The questionnaire and a new session for ``audience``, with the rules engine built."""
+    from triage.questionnaire.session import Questionnaire
+    from triage.terminal.interview import build_engine
+
+    iv = Questionnaire()
+    session = iv.session()
+    preset(session, audience)
+    build_engine(iv)
+    return iv, session
+
+
+def reader(loaded, question: str):
+    """What reads the answer to ``question`` in the session ``loaded`` by :func:`begin`."""
+    from triage.terminal.interview import Reader
+
+    iv, session = loaded
+    return Reader(session, iv.by_id[question])
 
 
 def resumed(iv, text: str, name: str):

@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, TextIO
 from triage.errors import EngineError
 from triage.questionnaire.answers import AnswerError
 from triage.questionnaire.session import Emergency, Questionnaire, Session
-from triage.terminal.prompts import BACK, WHY, Option, PlainIO, Words
+from triage.terminal.prompts import BACK, WHY, Option, PlainIO, Words, text_width
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 DONE = "__done__"
@@ -39,6 +39,24 @@ def _why():
 def _wrap(text: str, first: str = "", rest: str = "", width: int = 78) -> str:
     return textwrap.fill(" ".join(text.split()), width=width, initial_indent=first, subsequent_indent=rest,
                          break_on_hyphens=False)
+
+
+def build_engine(iv: Questionnaire) -> None:
+    """Build the rules engine (one assessment of an empty case), so that the first answer does
+    not wait for it."""
+    iv.assessor.assessment({"version": 1})
+
+
+class Reader:
+    """What is typed or ticked at question ``q`` -> the session's answer (``ValueError``: the
+    message to show). It names its question, so a first screen drawn ahead can read with it."""
+
+    def __init__(self, session: Session, q):
+        self.session, self.q = session, q
+        self.question = q.id
+
+    def __call__(self, given: Any) -> Any:
+        return self.session.parse(self.q, given if isinstance(given, list) else [given])
 
 
 def words(iv: Questionnaire) -> Words:
@@ -74,7 +92,7 @@ class TerminalInterview:
     @property
     def width(self) -> int:
         """The columns to wrap text to: the terminal's, at most 78."""
-        return max(min(getattr(self.io, "width", 79) - 1, 78), 30)
+        return text_width(getattr(self.io, "width", 79))
 
     @property
     def educating(self) -> bool:
@@ -102,7 +120,8 @@ class TerminalInterview:
         if self.warm_up:  # build the rules engine while the first question is on the screen
             # not a daemon: a person who quits at once waits the moment it needs to finish,
             # rather than the interpreter shutting down under a thread inside the engine's C code
-            self.io.when_shown = lambda: threading.Thread(target=self._warm_up, name="engine warm-up").start()
+            self.io.when_shown = lambda: threading.Thread(target=build_engine, args=(self.iv,),
+                                                          name="engine warm-up").start()
         if self.session.answers:
             self._after_answer()
         if not self.questions():
@@ -116,9 +135,6 @@ class TerminalInterview:
             if not self._after_answer() or not self.questions():
                 break
         return self.result()
-
-    def _warm_up(self) -> None:
-        self.iv.assessor.assessment({"version": 1})
 
     def welcome(self) -> None:
         say = self.io.say
@@ -182,9 +198,7 @@ class TerminalInterview:
         if q.help:
             message += "\n  " + q.help
         default = s.default(q.id)
-
-        def read(given: Any) -> Any:
-            return s.parse(q, given if isinstance(given, list) else [given])
+        read = Reader(s, q)
 
         if q.kind == "number":
             low, high = s.bounds(q)

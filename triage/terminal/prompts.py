@@ -59,6 +59,12 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
+def text_width(columns: int) -> int:
+    """The columns the interview wraps its text to on a terminal of ``columns``: the last
+    column left free, at most 78, at least 30."""
+    return max(min(columns - 1, 78), 30)
+
+
 def fit(message: str, width: int, indent: str = "  ") -> str:
     """``message`` wrapped to ``width`` columns after questionary's "? " mark, each line of
     it on its own (a help line keeps its indent), so that no word is cut off at the edge."""

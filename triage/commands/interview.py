@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         note = None
     elif not (plain or resume or sys.dont_write_bytecode):  # kept like byte-code: the next start draws it at once
         io = firstscreen.Recorder(io, lambda screen, width: firstscreen.save(audience, width, screen))
+    # drawn ahead, the engine was built behind the first screen: no second warm-up
     return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume,
-                             resume_note=note, clinics_file=clinics_file).run()
+                             resume_note=note, clinics_file=clinics_file, warm_up=ahead is None).run()
 
 
 def preset(session, audience: Optional[str]) -> None:

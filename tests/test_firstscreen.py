@@ -195,12 +195,22 @@ def test_a_damaged_or_untrusted_record_is_not_used(record):
     os.chmod(target, 0o666)
     assert firstscreen.lookup(None, TEXT, target) is None
     os.chmod(target, 0o644)
-    for damaged in (b"", b"{not json", b"[]", json.dumps({"key": firstscreen.key(), "screens": {
-            firstscreen.slot(None, TEXT): {"lines": []}}}).encode(),
-            json.dumps({"key": firstscreen.key(), "screens": {
-                firstscreen.slot(None, TEXT): {**json.loads(good)["screens"]["|78"], "prompt": "_ask"}}}).encode()):
+    screen = json.loads(good)["screens"][firstscreen.slot(None, TEXT)]
+    args = screen["args"]
+    damaged_screens = [
+        {"lines": []},
+        {**screen, "prompt": "_ask"},
+        {**screen, "words": {}},
+        {**screen, "args": {k: v for k, v in args.items() if k != "options"}},
+        {**screen, "args": {**args, "options": [["only a label"]]}},
+        {**screen, "args": {**args, "message": 42}},
+        {**screen, "question": None},
+    ]
+    for damaged in [b"", b"{not json", b"[]"] + [
+            json.dumps({"key": firstscreen.key(), "screens": {firstscreen.slot(None, TEXT): d}}).encode()
+            for d in damaged_screens]:
         target.write_bytes(damaged)
-        assert firstscreen.lookup(None, TEXT, target) is None
+        assert firstscreen.lookup(None, TEXT, target) is None, damaged
     target.write_bytes(good)
     assert firstscreen.lookup(None, TEXT, target) is not None
 

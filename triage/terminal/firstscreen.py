@@ -37,7 +37,10 @@ from typing import Any, Callable, Generic, Optional, TypeVar
 from triage.terminal.prompts import KeysIO, Option, Words, text_width
 
 FORMAT = 1  # bump when the record changes shape
-PROMPTS = ("checkbox", "select", "number")  # the prompts a first question can be
+# the prompts a first question can be, and the arguments each is recorded with
+PROMPTS = {"checkbox": {"message", "options", "checked", "none_label"},
+           "select": {"message", "options", "default", "extras", "instruction"},
+           "number": {"message", "hint", "default"}}
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -119,10 +122,27 @@ def lookup(audience: Optional[str], width: int, path: Optional[Path] = None) -> 
         if record.get("key") != key():
             return None
         found = record["screens"].get(slot(audience, width))
-        screen = Screen(**found) if found else None
+        return _checked(Screen(**found)) if found else None
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    return screen if screen is not None and screen.prompt in PROMPTS else None
+
+
+def _checked(screen: Screen) -> Optional[Screen]:
+    """``screen`` when it has the shape a record is written in (else ``None``); raises
+    ``TypeError`` or ``ValueError`` on parts that are not."""
+    Words(**screen.words)
+    args = screen.args
+    if screen.prompt not in PROMPTS or set(args) != PROMPTS[screen.prompt]:
+        return None
+    if not isinstance(args["message"], str) or not all(isinstance(line, str) for line in screen.lines):
+        return None
+    if "options" in args:
+        for label, _value, description in args["options"]:
+            if not isinstance(label, str) or not isinstance(description, (str, type(None))):
+                return None
+    if (screen.question is None) != (screen.prompt == "select"):
+        return None
+    return screen
 
 
 def save(audience: Optional[str], width: int, screen: Screen, path: Optional[Path] = None) -> bool:

@@ -115,6 +115,18 @@ def test_help_lists_the_interview_first():
     assert result.stdout.index("interview") < result.stdout.index("assess")
 
 
+def test_the_questionnaires_options_work_without_naming_the_command():
+    # a nurse types `dystonia-triage --for clinician` (or `./dev run --for clinician`)
+    result = run_cli("--for", "clinician", "--plain", input="9\n")
+    assert "the patient's history" in result.stdout and "Who is answering" not in result.stdout
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # the input ended early
+    result = run_cli("--for", "nobody")
+    assert result.returncode == 2
+    assert "dystonia-triage interview: error: argument --for" in result.stderr and "clinician" in result.stderr
+    assert run_cli("--version").stdout.startswith("dystonia-triage ")
+    assert "COMMAND" in run_cli("--help").stdout
+
+
 # --- a real pseudo-terminal ------------------------------------------------------------------
 
 DOWN, UP, ENTER, SPACE = "\x1b[B", "\x1b[A", "\r", " "

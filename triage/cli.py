@@ -45,6 +45,9 @@ class LaterChoices(Sequence[str]):
         return value in self._all()
 
 
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
+
+
 def build_parser(commands: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
     """The command line; with ``commands``, only those sub-commands (the default: all)."""
     import importlib
@@ -71,9 +74,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # and delays the first question.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:  # no command: the questionnaire, without building the other commands' parsers
-        argv = ["interview"]
-        parser = build_parser(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in TOP_LEVEL_OPTIONS):
+        # no command: the questionnaire, with its options if any (dystonia-triage --for
+        # clinician), and without building the other commands' parsers
+        argv = ["interview", *argv]
+        parser = build_parser(argv[:1])
     else:
         parser = build_parser()
     args = parser.parse_args(argv)

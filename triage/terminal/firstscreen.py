@@ -26,6 +26,7 @@ only when others cannot write it. It holds no answer: only what is drawn before 
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -37,10 +38,10 @@ from typing import Any, Callable, Generic, Optional, TypeVar
 from triage.terminal.prompts import KeysIO, Option, Words, text_width
 
 FORMAT = 1  # bump when the record changes shape
-# the prompts a first question can be, and the arguments each is recorded with
-PROMPTS = {"checkbox": {"message", "options", "checked", "none_label"},
-           "select": {"message", "options", "default", "extras", "instruction"},
-           "number": {"message", "hint", "default"}}
+ASKS = ("checkbox", "select", "number", "confirm", "text")  # every prompt of a KeysIO
+# the prompts a first question can be, and the arguments each is recorded with (all but its reader)
+PROMPTS = {name: set(inspect.signature(getattr(KeysIO, name)).parameters) - {"self", "read"}
+           for name in ("checkbox", "select", "number")}
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
@@ -87,6 +88,16 @@ def key() -> str:
         for entry in _files(top, suffixes):
             digest.update(entry.encode() + b"\0")
     return digest.hexdigest()
+
+
+def _arguments(prompt: str, args: tuple, kwargs: dict) -> tuple[dict, Any]:
+    """A call of ``prompt`` as the record keeps it: its arguments by name with the defaults
+    filled in, and apart, its reader (``None`` when it takes none)."""
+    bound = inspect.signature(getattr(KeysIO, prompt)).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    named = dict(bound.arguments)
+    del named["self"]
+    return named, named.pop("read", None)
 
 
 def _plain(value: Any) -> Any:
@@ -175,7 +186,15 @@ class Recorder:
         self._lines: Optional[list[str]] = []  # None once the first prompt was drawn
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._io, name)
+        attr = getattr(self._io, name)
+        if name not in ASKS:
+            return attr
+
+        def ask(*args, **kwargs):
+            self._prompted(name, args, kwargs)
+            return attr(*args, **kwargs)
+
+        return ask
 
     @property
     def when_shown(self) -> Optional[Callable[[], None]]:
@@ -190,37 +209,16 @@ class Recorder:
             self._lines.append(text)
         self._io.say(text)
 
-    def _prompted(self, prompt: Optional[str], args: Optional[dict] = None, read: Any = None) -> None:
+    def _prompted(self, prompt: str, args: tuple, kwargs: dict) -> None:
         lines, self._lines = self._lines, None
-        if lines is None or prompt is None:
+        if lines is None or prompt not in PROMPTS:
             return
+        named, read = _arguments(prompt, args, kwargs)
         question = getattr(read, "question", None)
         if read is not None and question is None:
             return  # a reader this module could not make again
-        self._save(Screen(lines=lines, prompt=prompt, args=_plain(args), question=question,
+        self._save(Screen(lines=lines, prompt=prompt, args=_plain(named), question=question,
                           words=asdict(self._io.words)), text_width(self._io.width))
-
-    def checkbox(self, message, options, read, checked=None, none_label=None):
-        self._prompted("checkbox", dict(message=message, options=options, checked=checked,
-                                        none_label=none_label), read)
-        return self._io.checkbox(message, options, read, checked=checked, none_label=none_label)
-
-    def select(self, message, options, default=None, extras=True, instruction=None):
-        self._prompted("select", dict(message=message, options=options, default=default, extras=extras,
-                                      instruction=instruction))
-        return self._io.select(message, options, default=default, extras=extras, instruction=instruction)
-
-    def number(self, message, hint, read, default=None):
-        self._prompted("number", dict(message=message, hint=hint, default=default), read)
-        return self._io.number(message, hint, read, default=default)
-
-    def confirm(self, message, default=True):
-        self._prompted(None)
-        return self._io.confirm(message, default=default)
-
-    def text(self, message, default=""):
-        self._prompted(None)
-        return self._io.text(message, default=default)
 
 
 def _options(args: dict) -> dict:
@@ -298,7 +296,14 @@ class Primed:
         self._hook: Optional[Callable[[], None]] = None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._io, name)
+        attr = getattr(self._io, name)
+        if name not in ASKS:
+            return attr
+
+        def ask(*args, **kwargs):
+            return self._answer() if self._replayed(name, args, kwargs) else attr(*args, **kwargs)
+
+        return ask
 
     @property
     def when_shown(self) -> Optional[Callable[[], None]]:
@@ -324,11 +329,13 @@ class Primed:
         self._go_live()
         self._io.say(text)
 
-    def _replayed(self, prompt: str, args: dict, read: Any = None) -> bool:
+    def _replayed(self, prompt: str, args: tuple, kwargs: dict) -> bool:
         """Whether this prompt is the one drawn ahead (then it is answered from there)."""
         screen = self._ahead.screen
-        same = (not self._live and self._said == len(screen.lines) and prompt == screen.prompt
-                and _plain(args) == screen.args and getattr(read, "question", None) == screen.question)
+        same = not self._live and self._said == len(screen.lines) and prompt == screen.prompt
+        if same:
+            named, read = _arguments(prompt, args, kwargs)
+            same = _plain(named) == screen.args and getattr(read, "question", None) == screen.question
         hook = self._hook
         self._go_live()
         if same:
@@ -342,31 +349,6 @@ class Primed:
         if ahead.stopped is not None:
             raise ahead.stopped
         return ahead.answer
-
-    def checkbox(self, message, options, read, checked=None, none_label=None):
-        if self._replayed("checkbox", dict(message=message, options=options, checked=checked,
-                                           none_label=none_label), read):
-            return self._answer()
-        return self._io.checkbox(message, options, read, checked=checked, none_label=none_label)
-
-    def select(self, message, options, default=None, extras=True, instruction=None):
-        if self._replayed("select", dict(message=message, options=options, default=default, extras=extras,
-                                         instruction=instruction)):
-            return self._answer()
-        return self._io.select(message, options, default=default, extras=extras, instruction=instruction)
-
-    def number(self, message, hint, read, default=None):
-        if self._replayed("number", dict(message=message, hint=hint, default=default), read):
-            return self._answer()
-        return self._io.number(message, hint, read, default=default)
-
-    def confirm(self, message, default=True):
-        self._go_live()
-        return self._io.confirm(message, default=default)
-
-    def text(self, message, default=""):
-        self._go_live()
-        return self._io.text(message, default=default)
 
 
 class _Stop(Exception):

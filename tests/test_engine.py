@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import importlib
 import shutil
 import threading
@@ -193,6 +194,50 @@ def test_what_the_engine_keeps_between_runs_never_changes_a_run(monkeypatch):
     assert not cold._concluded and not cold._heads and not cold._answer_memo  # the cold engine kept nothing
     assert len(warm._concluded) > 100  # and the warm one did
     assert not differ, differ[:3]
+
+
+class _CountingGates:
+    """durable_rules' binding, counting the layers opened (one gate fact asserted each)."""
+
+    def __init__(self, binding):
+        self.binding, self.opened = binding, []
+
+    def __getattr__(self, name):
+        call = getattr(self.binding, name)
+        if name != "assert_fact":
+            return call
+
+        def assert_fact(handle, text):
+            self.opened.append(json.loads(text)["v"])
+            return call(handle, text)
+
+        return assert_fact
+
+
+def test_a_layer_is_opened_only_when_one_of_its_rules_could_fire(monkeypatch):
+    # A layer's gate is not asserted when, for each of its rules, some pattern on facts that
+    # are all in by then is passed by none of them. Opening every layer must give exactly the
+    # same firings and facts, on every case; and fewer layers are opened.
+    import triage.engine as engine_module
+    from triage.assessment import case_facts, to_case
+
+    book = engine_module.default().book
+    skipping, every = engine_module.Engine(book), engine_module.Engine(book)
+    every._gates = [(name, head, None) for name, head, _needs in every._gates]
+    skipping._c, every._c = _CountingGates(skipping._c), _CountingGates(every._c)
+    differ = []
+    for data in _every_case():
+        facts = case_facts(to_case(data))
+        a, b = skipping.run(facts), every.run(facts)
+        if a.firings != b.firings or a.facts != b.facts:
+            differ.append(data)
+    assert not differ, differ[:3]
+    assert len(skipping._c.opened) < len(every._c.opened)
+    # eyes that blink and a sensory trick: no jerks, no one-sided face, no look-alike to weigh
+    skipping._c.opened.clear()
+    skipping.run(case_facts(to_case(case(symptoms=["eye_blinking"], features=["sensory_trick"], age=61))))
+    assert "syndromes" not in skipping._c.opened
+    assert {"intake", "distribution", "care_level", "next_steps"} <= set(skipping._c.opened)
 
 
 def test_a_caller_editing_an_assessment_changes_no_later_one():

@@ -37,7 +37,7 @@ from typing import Any, Iterable, Optional
 import orjson
 
 from triage.errors import EngineError
-from triage.rulebook import GATE, Rule, RuleBook
+from triage.rulebook import GATE, Pattern, Rule, RuleBook
 
 RULESET = "dystonia_triage"
 
@@ -158,7 +158,7 @@ def fact_key(fact: dict) -> tuple:
 
 
 class _Session:
-    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "types")
+    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "passed")
 
     def __init__(self, sid: str):
         self.sid = sid
@@ -168,29 +168,31 @@ class _Session:
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
-        self.types: set[str] = set()  # the types of the facts asserted
+        self.passed = 0  # the layers' needed patterns (bits) that some asserted fact passes
 
-    def stamp(self, fact_type: str, key: tuple, head: str) -> str:
+    def stamp(self, key: tuple, head: str, passes: int) -> str:
         """The fact as asserted, in JSON: ``head`` (the attributes some pattern tests, as JSON
         without its closing brace: see :meth:`Engine._head`), the session id, and an id unique
-        in the session, by which a firing finds the whole fact and its key again."""
+        in the session, by which a firing finds the whole fact and its key again. ``passes``:
+        the needed patterns the fact passes (:meth:`Engine._passes`)."""
         key_of = self.key_of
         key_of.append(key)
-        self.types.add(fact_type)
+        self.passed |= passes
         text = head + self.tail + str(len(key_of) - 1) + "}"
         return text
 
 
-def _needs(book: RuleBook, index: int) -> Optional[list[frozenset]]:
-    """For the layer at ``index``: for each of its rules, the fact types it matches that no rule
-    of this layer or a later one concludes. When no fact of one of those types was asserted
-    by the time the layer opens, none ever will be, and the rule cannot fire; when that holds
-    for every rule of the layer, its gate is not asserted (the trace is the same, the engine
-    is spared the work). None: some rule may always fire (the gate is always asserted)."""
+def _needs(book: RuleBook, index: int) -> Optional[list[tuple[Pattern, ...]]]:
+    """For the layer at ``index``: for each of its rules, the ``when`` patterns on fact types
+    that no rule of this layer or a later one concludes. By the time the layer opens, every
+    fact of those types that will ever be in the session is there; when none passes one of
+    those patterns' own tests, the rule cannot fire. When that holds for every rule of the
+    layer, its gate is not asserted (the trace is the same, the engine is spared the work).
+    None: some rule may always fire (the gate is always asserted)."""
     later = {c.fact for layer in book.layers[index:] for r in layer.rules for c in r.then}
     needs = []
     for rule in book.layers[index].rules:
-        need = frozenset(p.fact for p in rule.when) - later
+        need = tuple(p for p in rule.when if p.fact not in later)
         if not need:
             return None
         needs.append(need)
@@ -228,20 +230,33 @@ class Engine:
         self._enriched: dict[tuple, dict] = {}  # (type, value) -> knowledge attributes to add
         self._memo_limit = MEMO_LIMIT
         self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
-        # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?)
-        self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool]] = {}
+        # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?,
+        # the needed patterns it passes)
+        self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool, int]] = {}
         # (rule, its aliases, the keys of the facts it matched) -> what it concludes: (fact, key,
-        # the start of its JSON for the engine, or None when no rule reads it)
-        self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str]]]] = {}
+        # the start of its JSON for the engine, or None when no rule reads it, the needed
+        # patterns it passes)
+        self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
             self._host.set_rulesets({RULESET: book.durable_definition(lambda rule: _never_called)})
         self._c = durable_rules_engine
         self._handle = self._host.get_ruleset(RULESET)._handle
-        # the gate facts, as JSON, with a place for the session id, and what each layer needs
-        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name})[:-1] + ',"sid":', _needs(book, i))
-                       for i, layer in enumerate(book.layers)]
+        # The gate facts, as JSON, with a place for the session id, and what each layer needs:
+        # each pattern some layer needs (see _needs) is a bit; a layer needs, for some rule,
+        # every bit of that rule's mask.
+        needs = [_needs(book, i) for i in range(len(book.layers))]
+        bits: dict[int, int] = {}  # id(pattern) -> its bit
+        self._needed: dict[str, list[tuple[Pattern, int]]] = {}  # fact type -> its needed patterns
+        for need in (n for layer_needs in needs if layer_needs for n in layer_needs):
+            for p in need:
+                if id(p) not in bits:
+                    bits[id(p)] = 1 << len(bits)
+                    self._needed.setdefault(p.fact, []).append((p, bits[id(p)]))
+        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name})[:-1] + ',"sid":',
+                        None if n is None else [sum(bits[id(p)] for p in need) for need in n])
+                       for layer, n in zip(book.layers, needs)]
 
     # -- facts -------------------------------------------------------------------------------
     def _keep(self, memo: dict, key: Any, value: Any) -> None:
@@ -274,12 +289,13 @@ class Engine:
     def answer_facts(self, answers: Iterable[dict]) -> list[dict]:
         """The answer facts, enriched, without duplicates and without those no rule reads, in
         a canonical order (so the order of a case's lists never changes the trace)."""
-        return [fact for fact, _key in self._answers(answers)]
+        return [fact for fact, _key, _passes in self._answers(answers)]
 
-    def _answers(self, answers: Iterable[dict]) -> list[tuple[dict, tuple]]:
-        """:meth:`answer_facts`, each with its key. An answer (a type and a value) is enriched,
-        keyed and checked once per process; each run gets its own copy of the fact."""
-        out: dict[tuple, tuple[str, dict]] = {}
+    def _answers(self, answers: Iterable[dict]) -> list[tuple[dict, tuple, int]]:
+        """:meth:`answer_facts`, each with its key and the needed patterns it passes. An answer
+        (a type and a value) is enriched, keyed and checked once per process; each run gets its
+        own copy of the fact."""
+        out: dict[tuple, tuple[str, dict, int]] = {}
         memo = self._answer_memo
         for answer in answers:
             known = mkey = None
@@ -293,13 +309,18 @@ class Engine:
             if known is None:
                 fact = self._enrich(dict(answer))
                 key = fact_key(fact)
-                known = (fact, key, repr(key), self.book.consumes(fact, key))
+                known = (fact, key, repr(key), self.book.consumes(fact, key), self._passes(fact))
                 if mkey is not None:
                     self._keep(memo, mkey, known)
-            template, key, order, consumed = known
+            template, key, order, consumed, passes = known
             if consumed and key not in out:
-                out[key] = (order, template)
-        return [(dict(template), key) for key, (_order, template) in sorted(out.items(), key=lambda kv: kv[1][0])]
+                out[key] = (order, template, passes)
+        return [(dict(template), key, passes)
+                for key, (_order, template, passes) in sorted(out.items(), key=lambda kv: kv[1][0])]
+
+    def _passes(self, fact: dict) -> int:
+        """The patterns some layer needs (see :func:`_needs`) that ``fact`` passes, as bits."""
+        return sum(bit for p, bit in self._needed.get(fact["t"], ()) if p.accepts(fact))
 
     def _head(self, fact: dict, key: tuple) -> str:
         """The start of a fact's JSON for the engine: only the attributes some pattern tests
@@ -311,10 +332,11 @@ class Engine:
             self._keep(self._heads, key, head)
         return head
 
-    def _conclusions(self, rule: Rule, matched: dict[str, dict], sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str]]]:
+    def _conclusions(self, rule: Rule, matched: dict[str, dict],
+                     sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str], int]]:
         """What ``rule`` concludes from the facts it matched: each fact (enriched), its key,
-        and the start of its JSON for the engine (:meth:`_head`), or None when no rule reads
-        it (then it is only recorded). A rule's conclusions depend on nothing but the facts it
+        the start of its JSON for the engine (:meth:`_head`), or None when no rule reads it
+        (then it is only recorded), and the needed patterns it passes. A rule's conclusions depend on nothing but the facts it
         matched, so they are worked out once per combination and kept (bounded); each firing
         gets its own copy of every fact."""
         memo = (rule.id, *matched, *sources)  # the aliases, then the facts
@@ -324,7 +346,10 @@ class Engine:
             for fact in rule.conclude(matched):
                 fact = self._enrich(fact)
                 key = fact_key(fact)
-                out.append((fact, key, self._head(fact, key) if self.book.consumes(fact, key) else None))
+                if self.book.consumes(fact, key):
+                    out.append((fact, key, self._head(fact, key), self._passes(fact)))
+                else:
+                    out.append((fact, key, None, 0))
             self._keep(self._concluded, memo, out)
         return out
 
@@ -346,7 +371,7 @@ class Engine:
         session.firings.append(firing)
         new: list[str] = []
         producers = session.producers
-        for template, key, head in self._conclusions(rule, matched, sources):
+        for template, key, head, passes in self._conclusions(rule, matched, sources):
             fact = dict(template)
             producers.setdefault(key, []).append(index)
             concluded.append(fact)
@@ -355,14 +380,14 @@ class Engine:
                 continue
             known[key] = fact
             if head is not None:
-                new.append(session.stamp(fact["t"], key, head))
+                new.append(session.stamp(key, head, passes))
         return new
 
     # -- running -----------------------------------------------------------------------------
     def run(self, answers: Iterable[dict]) -> Run:
         """Assert the answers, open each layer in turn, and return what was concluded."""
         keyed = self._answers(answers)
-        facts = [fact for fact, _key in keyed]
+        facts = [fact for fact, _key, _passes in keyed]
         c, handle = self._c, self._handle
         with self._lock:
             sid = str(next(self._sids))
@@ -371,14 +396,14 @@ class Engine:
             started = False  # from the first assert on, the engine holds the session
             try:
                 batch = []
-                for fact, key in keyed:
+                for fact, key, passes in keyed:
                     session.known[key] = fact
-                    batch.append(session.stamp(fact["t"], key, self._head(fact, key)))
+                    batch.append(session.stamp(key, self._head(fact, key), passes))
                 if batch:
                     started = True
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
                 for name, head, needs in self._gates:
-                    if needs is not None and not any(need <= session.types for need in needs):
+                    if needs is not None and not any(need & session.passed == need for need in needs):
                         continue  # no rule of this layer can ever fire in this session
                     started = True
                     self._settle(session, c.assert_fact(handle, head + session.sid_json + "}"), "layer {}", name)

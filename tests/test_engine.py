@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ROOT, case
 from triage import assess
 from triage.errors import EngineError, RulesError
+from triage.rulebook import GATE
 
 CASES = [
     case(symptoms=["eye_blinking"], features=["sensory_trick"], age=61, onset_age=58),
@@ -204,14 +205,15 @@ class _CountingGates:
 
     def __getattr__(self, name):
         call = getattr(self.binding, name)
-        if name != "assert_fact":
+        if name not in ("assert_fact", "assert_facts"):
             return call
 
-        def assert_fact(handle, text):
-            self.opened.append(json.loads(text)["v"])
+        def asserting(handle, text):
+            facts = json.loads(text)
+            self.opened += [f["v"] for f in (facts if isinstance(facts, list) else [facts]) if f["t"] == GATE]
             return call(handle, text)
 
-        return assert_fact
+        return asserting
 
 
 def test_a_layer_is_opened_only_when_one_of_its_rules_could_fire(monkeypatch):

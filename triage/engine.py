@@ -199,6 +199,12 @@ def _needs(book: RuleBook, index: int) -> Optional[list[tuple[Pattern, ...]]]:
     return needs
 
 
+def _opens(needs: Optional[list[int]], passed: int) -> bool:
+    """Whether a layer with ``needs`` (see :class:`Engine`'s gates) is opened, when the facts
+    asserted so far pass the needed patterns ``passed``: some rule of it may fire."""
+    return needs is None or any(need & passed == need for need in needs)
+
+
 def _quiet_host_class():
     from durable import engine as durable_engine
 
@@ -399,11 +405,19 @@ class Engine:
                 for fact, key, passes in keyed:
                     session.known[key] = fact
                     batch.append(session.stamp(key, self._head(fact, key), passes))
+                gates = self._gates
+                first, head, needs = gates[0]
+                if _opens(needs, session.passed):
+                    # the first layer opens with the answers, in one assert: no rule fires on
+                    # answers alone, and the gate comes last, so its rules see every answer
+                    batch.append(head + session.sid_json + "}")
+                    gates = gates[1:]
                 if batch:
                     started = True
-                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), "the answers")
-                for name, head, needs in self._gates:
-                    if needs is not None and not any(need & session.passed == need for need in needs):
+                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"),
+                                 "the answers (and layer {})", first)
+                for name, head, needs in gates:
+                    if not _opens(needs, session.passed):
                         continue  # no rule of this layer can ever fire in this session
                     started = True
                     self._settle(session, c.assert_fact(handle, head + session.sid_json + "}"), "layer {}", name)

@@ -31,14 +31,13 @@ SYSTEMS = {
 
 def case_facts(case: Case) -> list[dict]:
     """The answer facts of a case, one per answer (rules/facts.yaml says which field is which)."""
-    book = engine_mod.default().book
     facts: list[dict] = []
-    for name, spec in book.facts.items():
-        if not spec.from_case:
-            continue
-        value = getattr(case, spec.from_case)
-        values = value if isinstance(value, list) else [value]
-        facts += [{"t": name, "v": v} for v in values if v is not None]
+    for name, field in engine_mod.default().book.case_fields:
+        value = getattr(case, field)
+        if isinstance(value, list):
+            facts += [{"t": name, "v": v} for v in value if v is not None]
+        elif value is not None:
+            facts.append({"t": name, "v": value})
     return facts
 
 

@@ -158,7 +158,7 @@ def fact_key(fact: dict) -> tuple:
 
 
 class _Session:
-    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "passed")
+    __slots__ = ("sid", "sid_json", "tail", "known", "firings", "producers", "key_of", "passed", "later")
 
     def __init__(self, sid: str):
         self.sid = sid
@@ -169,6 +169,7 @@ class _Session:
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
         self.passed = 0  # the layers' needed patterns (bits) that some asserted fact passes
+        self.later: list[str] = []  # facts to assert with the next gate (see Engine._fire)
 
     def stamp(self, key: tuple, head: str, passes: int) -> str:
         """The fact as asserted, in JSON: ``head`` (the attributes some pattern tests, as JSON
@@ -237,12 +238,12 @@ class Engine:
         self._memo_limit = MEMO_LIMIT
         self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
         # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?,
-        # the needed patterns it passes)
+        # the needed patterns it passes, whether only later layers read it)
         self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool, int]] = {}
         # (rule, its aliases, the keys of the facts it matched) -> what it concludes: (fact, key,
         # the start of its JSON for the engine, or None when no rule reads it, the needed
         # patterns it passes)
-        self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int]]] = {}
+        self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int, bool]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
@@ -253,6 +254,12 @@ class Engine:
         # each pattern some layer needs (see _needs) is a bit; a layer needs, for some rule,
         # every bit of that rule's mask.
         needs = [_needs(book, i) for i in range(len(book.layers))]
+        # layer -> the fact types some rule of it or of an earlier layer reads
+        self._read_by_now: dict[str, frozenset[str]] = {}
+        read: set[str] = set()
+        for layer in book.layers:
+            read |= {p.fact for r in layer.rules for p in r.when + r.unless}
+            self._read_by_now[layer.name] = frozenset(read)
         bits: dict[int, int] = {}  # id(pattern) -> its bit
         self._needed: dict[str, list[tuple[Pattern, int]]] = {}  # fact type -> its needed patterns
         for need in (n for layer_needs in needs if layer_needs for n in layer_needs):
@@ -339,30 +346,36 @@ class Engine:
         return head
 
     def _conclusions(self, rule: Rule, matched: dict[str, dict],
-                     sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str], int]]:
+                     sources: list[tuple]) -> list[tuple[dict, tuple, Optional[str], int, bool]]:
         """What ``rule`` concludes from the facts it matched: each fact (enriched), its key,
         the start of its JSON for the engine (:meth:`_head`), or None when no rule reads it
-        (then it is only recorded), and the needed patterns it passes. A rule's conclusions depend on nothing but the facts it
-        matched, so they are worked out once per combination and kept (bounded); each firing
-        gets its own copy of every fact."""
+        (then it is only recorded), the needed patterns it passes, and whether only later
+        layers read it (see :meth:`_fire`). A rule's conclusions depend on nothing but the
+        facts it matched, so they are worked out once per combination and kept (bounded); each
+        firing gets its own copy of every fact."""
         memo = (rule.id, *matched, *sources)  # the aliases, then the facts
         out = self._concluded.get(memo)
         if out is None:
             out = []
+            read_by_now = self._read_by_now[rule.layer]
             for fact in rule.conclude(matched):
                 fact = self._enrich(fact)
                 key = fact_key(fact)
                 if self.book.consumes(fact, key):
-                    out.append((fact, key, self._head(fact, key), self._passes(fact)))
+                    out.append((fact, key, self._head(fact, key), self._passes(fact), fact["t"] not in read_by_now))
                 else:
-                    out.append((fact, key, None, 0))
+                    out.append((fact, key, None, 0, False))
             self._keep(self._concluded, memo, out)
         return out
 
     # -- one firing ----------------------------------------------------------------------------
     def _fire(self, session: _Session, rule: Rule, message: dict) -> list[str]:
         """Record one firing of ``rule`` on the matched facts of ``message`` (alias -> fact, as
-        durable_rules sends it) and return the new facts to assert."""
+        durable_rules sends it) and return the new facts to assert now.
+
+        A new fact that no rule of this layer or an earlier one reads can change nothing until
+        a later layer opens: it is kept in ``session.later`` and asserted in one batch with the
+        next gate, before it (an assert costs about as much as a firing)."""
         matched, sources = {}, []
         key_of, known = session.key_of, session.known
         for alias, fact in message.items():
@@ -377,7 +390,7 @@ class Engine:
         session.firings.append(firing)
         new: list[str] = []
         producers = session.producers
-        for template, key, head, passes in self._conclusions(rule, matched, sources):
+        for template, key, head, passes, later in self._conclusions(rule, matched, sources):
             fact = dict(template)
             producers.setdefault(key, []).append(index)
             concluded.append(fact)
@@ -386,7 +399,7 @@ class Engine:
                 continue
             known[key] = fact
             if head is not None:
-                new.append(session.stamp(key, head, passes))
+                (session.later if later else new).append(session.stamp(key, head, passes))
         return new
 
     # -- running -----------------------------------------------------------------------------
@@ -420,7 +433,10 @@ class Engine:
                     if not _opens(needs, session.passed):
                         continue  # no rule of this layer can ever fire in this session
                     started = True
-                    self._settle(session, c.assert_fact(handle, head + session.sid_json + "}"), "layer {}", name)
+                    batch, session.later = session.later, []
+                    batch.append(head + session.sid_json + "}")
+                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"),
+                                 "layer {} (and what earlier layers concluded for it)", name)
             finally:
                 del self._sessions[sid]
                 if started:

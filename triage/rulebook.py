@@ -244,6 +244,8 @@ class RuleBook:
             for p in r.when + r.unless:
                 self._patterns.setdefault(p.fact, []).append(p)
         self._consumed: dict[str, bool] = {}
+        # (fact type, the case field it comes from), for the fact types that are answers
+        self.case_fields = [(name, spec.from_case) for name, spec in self.facts.items() if spec.from_case]
 
     def patterns_for(self, fact_type: str) -> list[Pattern]:
         return self._patterns.get(fact_type, [])

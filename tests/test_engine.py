@@ -176,22 +176,30 @@ def _every_case() -> list[dict]:
     return out
 
 
+def _cases_run_differently(one, other) -> list[dict]:
+    """The cases of :func:`_every_case` on which two engines give other firings (or the same in
+    another order) or other facts."""
+    from triage.assessment import case_facts, to_case
+
+    differ = []
+    for data in _every_case():
+        facts = case_facts(to_case(data))
+        a, b = one.run(facts), other.run(facts)
+        if a.firings != b.firings or a.facts != b.facts:
+            differ.append(data)
+    return differ
+
+
 def test_what_the_engine_keeps_between_runs_never_changes_a_run(monkeypatch):
     # The adapter keeps, across runs, what each rule concluded from given facts and each fact's
     # JSON (bounded memos). A warm engine, used in a shuffled order, must give exactly the
     # firings and facts of an engine that keeps nothing, on every case.
     import triage.engine as engine_module
-    from triage.assessment import case_facts, to_case
 
     warm = engine_module.default()
     monkeypatch.setattr(engine_module, "MEMO_LIMIT", 0)
     cold = engine_module.Engine(warm.book)
-    differ = []
-    for data in _every_case():
-        facts = case_facts(to_case(data))
-        a, b = warm.run(facts), cold.run(facts)
-        if a.firings != b.firings or a.facts != b.facts:
-            differ.append(data)
+    differ = _cases_run_differently(warm, cold)
     assert not cold._concluded and not cold._heads and not cold._answer_memo  # the cold engine kept nothing
     assert len(warm._concluded) > 100  # and the warm one did
     assert not differ, differ[:3]
@@ -231,12 +239,7 @@ def test_what_the_adapter_spares_the_engine_changes_no_run():
     plain._gates = [(name, head, None) for name, head, _needs in plain._gates]
     plain._read_by_now = {layer.name: frozenset(book.facts) for layer in book.layers}
     lean._c, plain._c = _Counting(lean._c), _Counting(plain._c)
-    differ = []
-    for data in _every_case():
-        facts = case_facts(to_case(data))
-        a, b = lean.run(facts), plain.run(facts)
-        if a.firings != b.firings or a.facts != b.facts:
-            differ.append(data)
+    differ = _cases_run_differently(lean, plain)
     assert not differ, differ[:3]
     assert len(lean._c.opened) < len(plain._c.opened)
     assert lean._c.asserts < 0.8 * plain._c.asserts

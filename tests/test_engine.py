@@ -250,6 +250,22 @@ def test_what_the_adapter_spares_the_engine_changes_no_run():
     assert {"intake", "distribution", "care_level", "next_steps"} <= set(lean._c.opened)
 
 
+def test_no_rule_fires_on_answers_alone_so_the_first_gate_goes_with_them():
+    # The answers and the first layer's gate go to durable_rules in one batch, the gate last.
+    # That is the same as asserting them apart only because every rule's first pattern is its
+    # layer's gate: no combination can start before the gate is in.
+    import triage.engine as engine_module
+
+    book = engine_module.default().book
+    for rule_id, rule in book.durable_definition(lambda rule: None).items():
+        first = rule["all"][0]
+        assert first == {"layer": {"$and": [{"t": GATE}, {"v": book.rule(rule_id).layer}]}}, rule_id
+    counting = engine_module.Engine(book)
+    counting._c = _Counting(counting._c)
+    counting.run([{"t": "age", "v": 61}, {"t": "symptom", "v": "eye_blinking"}])
+    assert counting._c.opened[0] == book.layers[0].name
+
+
 def test_a_caller_editing_an_assessment_changes_no_later_one():
     c = case(symptoms=["neck_craning"], features=["sensory_trick"], age=45)
     expected = summary(assess(c))

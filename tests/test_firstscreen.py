@@ -1,6 +1,6 @@
 """The interview's first screen drawn ahead (triage/terminal/firstscreen.py): an interview
-that started from a record draws, asks, answers and saves exactly what one started the usual
-way does; a record that does not match costs a redraw, never a wrong answer; a stale or
+that started from a record says, leaves on the screen, asks, answers and saves exactly what one
+started the usual way does; a record that does not match costs a redraw, never a wrong answer; a stale or
 untrusted record is not used."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def interview(keys: str, *, audience: Optional[str] = None, record: Optional[Pat
               kept: Optional[list] = None):
     """One interview on ``keys`` at a terminal of WIDTH columns: drawn ahead from the record in
     ``record`` when one is there for it, else started the usual way (what it draws first is then
-    appended to ``kept``). The exit code, what was said, what prompt_toolkit drew, the session
-    and whether it was drawn ahead."""
+    appended to ``kept``). The exit code, what was said, what prompt_toolkit left on the screen
+    (:func:`seen`), the session and whether it was drawn ahead."""
     out, screen = io.StringIO(), io.StringIO()
     try:
         for name, cached in _CACHED.items():
@@ -78,14 +78,23 @@ def interview(keys: str, *, audience: Optional[str] = None, record: Optional[Pat
     return code, out.getvalue(), seen(screen.getvalue()), session, ahead is not None
 
 
-def seen(screen: str) -> list[str]:
-    """What a person sees when the interview ends: every line of the terminal, those scrolled
-    off the top included. (Not the bytes: prompt_toolkit renders whenever its event loop gets
-    to it, so how many renders a run makes, and which, depends on the machine's timing.)"""
+def seen(screen: str) -> list[tuple[str, tuple]]:
+    """What prompt_toolkit's prompts leave on the screen when the interview ends: every line of
+    the terminal, those scrolled off the top included, with each character's colours and
+    emphasis. (Not the bytes: prompt_toolkit renders whenever its event loop gets to it, so how
+    many renders a run makes, and which, depends on the machine's timing. What the interview
+    says between prompts is compared on its own.)"""
     terminal = pyte.HistoryScreen(WIDTH, ROWS, history=100_000)
     pyte.Stream(terminal).feed(screen)
-    scrolled = ["".join(line[x].data for x in range(WIDTH)).rstrip() for line in terminal.history.top]
-    return scrolled + [line.rstrip() for line in terminal.display]
+    lines = [[line[x] for x in range(WIDTH)] for line in terminal.history.top]
+    lines += [[terminal.buffer[y][x] for x in range(WIDTH)] for y in range(ROWS)]
+    out = []
+    for chars in lines:
+        text = "".join(c.data for c in chars).rstrip()
+        out.append((text, tuple((c.fg, c.bg, c.bold, c.italics, c.underscore, c.reverse) for c in chars[:len(text)])))
+    while out and not out[-1][0]:
+        out.pop()
+    return out
 
 
 @pytest.fixture
@@ -146,7 +155,7 @@ def test_a_record_that_differs_costs_a_redraw_and_its_answer_is_never_used(recor
     none = answer("red_flags", [])
     code, out, drawn, session, ahead = interview(breathing + none + Keys.CTRL_C, record=target)
     assert ahead
-    screen_text = "\n".join(drawn)
+    screen_text = "\n".join(text for text, _style in drawn)
     assert "? An older wording" in screen_text  # what the stale record drew
     assert "? Is any of these new" in screen_text  # today's question, asked again
     assert session.answers["red_flags"] == []  # the answer given to today's question only

@@ -81,6 +81,7 @@ def test_a_missing_knowledge_file_is_named(kb_copy):
     ("10_intake.yaml", "{at_most: early_onset_max_age}", "{at_most: early_age}", r"'early_age' is neither a number nor a setting"),
     ("60_syndromes_and_mimics.yaml", "- region: {upper_body: true}", "- region: {upper_bodyy: true}", r"'region' has no attribute 'upper_bodyy'"),
     ("50_distribution.yaml", "      - regions_apart: {}\n      - trunk_and_two_more: {}", "      - candidate: {}\n      - trunk_and_two_more: {}", r"segmental: 'unless candidate' looks at a fact that the layer 'syndromes' still concludes"),
+    ("20_regions.yaml", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n      - candidate: {}\n", r"region_as_reported: 'candidate' is concluded by the later layer 'distribution'; a rule may only read facts of its own or earlier layers"),
     ("90_next_steps.yaml", "  - id: eye_exam_for_eyelids", "  - id: laryngoscopy_for_voice_box", r"id 'laryngoscopy_for_voice_box' is already used"),
     ("80_care.yaml", "    explain: This sign needs emergency care.\n", "", r"80_care.yaml: rules.0.explain: Field required"),
 ])

@@ -20,7 +20,9 @@ The Host registers the ruleset (and compiles it in the C core); the adapter then
 ruleset through durable_rules' C binding directly, the way ``durable.engine.Ruleset`` does but
 without its per-action costs: no dump of the whole session state after every action
 (``_flush_actions`` → ``update_state``), no ``Closure`` with its datetime clock, one JSON parse
-per firing and one ``assert_facts`` per firing for everything it concludes. What a rule
+per firing and at most one ``assert_facts`` per firing, for what it concludes that its own or an
+earlier layer reads (what only later layers read goes with the next gate). A layer none of whose
+rules could fire is not opened. What a rule
 concludes from given facts, and a fact's JSON, are the same in every session: both are kept
 across runs in bounded memos, so a firing copies its conclusions instead of working them out.
 
@@ -168,7 +170,9 @@ class _Session:
         self.firings: list[Firing] = []
         self.producers: dict[tuple, list[int]] = {}
         self.key_of: list[tuple] = [()]  # the id each asserted fact carries -> its key (ids start at 1)
-        self.passed = 0  # the layers' needed patterns (bits) that some asserted fact passes
+        # the layers' needed patterns (bits) that some fact in so far passes (asserted, or
+        # held in ``later`` for the next gate)
+        self.passed = 0
         self.later: list[str] = []  # facts to assert with the next gate (see Engine._fire)
 
     def stamp(self, key: tuple, head: str, passes: int) -> str:
@@ -202,7 +206,8 @@ def _needs(book: RuleBook, index: int) -> Optional[list[tuple[Pattern, ...]]]:
 
 def _opens(needs: Optional[list[int]], passed: int) -> bool:
     """Whether a layer with ``needs`` (see :class:`Engine`'s gates) is opened, when the facts
-    asserted so far pass the needed patterns ``passed``: some rule of it may fire."""
+    in so far (asserted, or held for the next gate) pass the needed patterns ``passed``: some
+    rule of it may fire."""
     return needs is None or any(need & passed == need for need in needs)
 
 
@@ -238,11 +243,11 @@ class Engine:
         self._memo_limit = MEMO_LIMIT
         self._heads: dict[tuple, str] = {}  # fact key -> the start of its JSON for the engine
         # an answer (type, value) -> (the fact enriched, its key, repr(key), some rule reads it?,
-        # the needed patterns it passes, whether only later layers read it)
+        # the needed patterns it passes)
         self._answer_memo: dict[tuple, tuple[dict, tuple, str, bool, int]] = {}
         # (rule, its aliases, the keys of the facts it matched) -> what it concludes: (fact, key,
         # the start of its JSON for the engine, or None when no rule reads it, the needed
-        # patterns it passes)
+        # patterns it passes, whether only later layers read it)
         self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int, bool]]] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -420,15 +425,16 @@ class Engine:
                     batch.append(session.stamp(key, self._head(fact, key), passes))
                 gates = self._gates
                 first, head, needs = gates[0]
+                what = "the answers"
                 if _opens(needs, session.passed):
+                    what = "the answers and layer {}"
                     # the first layer opens with the answers, in one assert: no rule fires on
                     # answers alone, and the gate comes last, so its rules see every answer
                     batch.append(head + session.sid_json + "}")
                     gates = gates[1:]
                 if batch:
                     started = True
-                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"),
-                                 "the answers (and layer {})", first)
+                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), what, first)
                 for name, head, needs in gates:
                     if not _opens(needs, session.passed):
                         continue  # no rule of this layer can ever fire in this session

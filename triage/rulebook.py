@@ -130,7 +130,10 @@ class Pattern:
 
     def accepts(self, fact: dict) -> bool:
         """Whether ``fact`` passes this pattern's own tests (tests on other facts are not
-        looked at). Mirrors durable_rules: a missing attribute fails every comparison."""
+        looked at). As in durable_rules, a missing attribute fails every comparison. It is
+        stricter than durable_rules only where a case cannot go (validated in models.Case, and
+        the knowledge attributes checked at load): durable_rules also compares a number with a
+        boolean (as 0 or 1) or a string (as text), and finds null equal to null."""
         if fact.get("t") != self.fact:
             return False
         for test in self.tests:
@@ -582,6 +585,16 @@ def _check_book(book: RuleBook) -> list[str]:
                 problems.append(
                     f"{rule.file}: {rule.id}: 'unless {p.fact}' looks at a fact that the layer "
                     f"{book.layers[max(late)].name!r} still concludes; negation may only look at earlier layers"
+                )
+        for p in rule.when:
+            # Rules chain forward into later layers, never back: the engine opens a layer only
+            # when its rules could fire on the facts in by then, and asserts a conclusion that
+            # only later layers read with the next gate (triage/engine.py).
+            ahead = [i for i in concluded_in.get(p.fact, ()) if i > here]
+            if ahead:
+                problems.append(
+                    f"{rule.file}: {rule.id}: '{p.fact}' is concluded by the later layer "
+                    f"{book.layers[min(ahead)].name!r}; a rule may only read facts of its own or earlier layers"
                 )
     for fact, spec in book.facts.items():
         if spec.from_case is None and fact not in concluded_in:

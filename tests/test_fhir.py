@@ -81,7 +81,7 @@ def test_each_question_item_carries_its_choices_conditions_and_help(questionnair
         assert e["question"] in {x.id for x in KB.questions}
     if q.help:
         (help_item,) = item["item"]
-        assert help_item["type"] == "display" and help_item["text"] == " ".join(q.help.split())
+        assert help_item["type"] == "display" and help_item["text"] == " ".join(q.help_for(None).split())
         assert help_item["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "help"
 
 

@@ -116,6 +116,8 @@ def test_one_questionnaire_per_respondent_words_each_question_for_them(audience)
     links = by_link(doc)
     for q in KB.questions:
         assert links[q.id]["text"] == " ".join(q.ask.for_(audience).split())
+        if q.help:  # the help too
+            assert links[f"{q.id}.help"]["text"] == " ".join(q.help_for(audience).split())
     respondent = next(q for q in KB.questions if q.fills == "respondent")
     selected = [o["valueCoding"]["code"] for o in links[respondent.id]["answerOption"] if o.get("initialSelected")]
     assert selected == [audience] and links[respondent.id]["readOnly"]

@@ -225,7 +225,7 @@ def test_long_questions_are_wrapped_to_the_terminal_and_never_cut_off(width):
         wording = q.ask.for_(None if qid == "red_flags" else "self")
         assert flat(wording) in shown, qid  # every word of the question, while asked and answered
         if q.help:
-            assert flat(q.help) in shown, qid
+            assert flat(q.help_for(None if qid == "red_flags" else "self")) in shown, qid
     assert "It is a typical sign of dystonia. Not sure" in shown  # the answered question, whole
     assert "(Space to tick, Enter when done; h: why, b: back)" in shown
 
@@ -265,7 +265,7 @@ def test_the_review_shows_every_answer_in_short_rows_that_fit(width):
 
 
 def test_prompts_wrap_to_the_width_and_put_a_long_answer_on_its_own_line():
-    message = KB.question("sensory_trick").ask.for_("self") + "\n  " + KB.question("sensory_trick").help
+    message = KB.question("sensory_trick").ask.for_("self") + "\n  " + KB.question("sensory_trick").help_for("self")
     text = fit_prompt(message, 50, ["Yes", "No", "Not sure"])
     assert all(len(line) + 2 < 50 for line in text.split("\n"))
     assert flat(text) == flat(message)
@@ -283,6 +283,17 @@ def test_an_educator_answering_sees_each_rule_as_it_fires():
     assert "Rule fired: focal (" in out and "Rule fired: early_onset" not in out
     assert out.index("Rule fired: region_implied_by_symptom") > out.index("-- Symptoms --")
     assert "Rule fired:" not in drive(*keys_for({**script, "respondent": "clinician"}), FINISH).out
+
+
+def test_the_help_under_a_question_is_worded_for_whoever_is_answering():
+    script = {**ADULT, "age": 45, "onset_age": 40, "symptoms": ["neck_craning"]}
+    for respondent, shown, not_shown in (
+            ("self", "Doctors call this a sensory trick.", "geste antagoniste"),
+            ("clinician", "A sensory trick (geste antagoniste) is a hallmark of dystonia.", "Doctors call this")):
+        screen = io.StringIO()
+        result = drive(*keys_for({**script, "respondent": respondent}), FINISH, screen=screen)
+        assert result.code == 0, result.out
+        assert flat(shown) in screen_text(screen) and not_shown not in screen_text(screen), respondent
 
 
 def test_the_report_saved_after_a_full_interview_lists_the_pertinent_negatives(tmp_path):

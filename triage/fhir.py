@@ -283,9 +283,10 @@ def question_item(q: Question, audience: Optional[str] = None, offered: Optional
         item["enableWhen"] = enable
     if behavior:
         item["enableBehavior"] = behavior
-    if q.help:
+    hint = q.help_for(audience)
+    if hint:
         item["item"] = [{
-            "linkId": f"{q.id}.help", "type": "display", "text": " ".join(q.help.split()),
+            "linkId": f"{q.id}.help", "type": "display", "text": " ".join(hint.split()),
             "extension": [_item_control("help", "Help-Button")],
         }]
     return item

@@ -47,8 +47,9 @@ def why(session: "Session", q: Question) -> list[str]:
     lines: list[str] = []
     if q.always:
         lines.append(t.why_always.format(reason=q.always))
-    if q.help:
-        lines.append(q.help)
+    hint = session.help(q)
+    if hint:
+        lines.append(hint)
     educator = session.who() == "educator"
     if q.always and not educator:
         return lines  # asked on every path: the reason is the answer (educators get the rules too)

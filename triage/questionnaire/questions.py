@@ -142,7 +142,7 @@ class Question(_Conditional):
     fills: str
     kind: Kind
     ask: Wording
-    help: Optional[str] = None
+    help: Union[str, Wording, None] = None  # the same for everyone, or worded per audience
     value: Optional[str] = None
     choices: list[QChoice] = []
     none: Optional[str] = None
@@ -167,6 +167,12 @@ class Question(_Conditional):
         """Whether the interview may ask this question after ``answers`` (see ``skip_unless``;
         whether it applies at all is :meth:`applies`)."""
         return all(c.holds(answers) for c in self.skip_unless)
+
+    def help_for(self, audience: Optional[str]) -> Optional[str]:
+        """The help under the question for ``audience`` (``None``: not yet known)."""
+        if self.help is None or isinstance(self.help, str):
+            return self.help
+        return self.help.for_(audience)
 
     def choice(self, choice_id: str) -> QChoice:
         for c in self.choices:

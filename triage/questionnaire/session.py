@@ -281,6 +281,10 @@ class Session:
     def wording(self, q: Question) -> str:
         return q.ask.for_(self.who())
 
+    def help(self, q: Question) -> Optional[str]:
+        """The help shown under ``q``, worded for whoever is answering."""
+        return q.help_for(self.who())
+
     def answer_label(self, q: Question, value: Any) -> str:
         t = self.questionnaire.text
         if q.kind == "number":

@@ -195,8 +195,9 @@ class TerminalInterview:
     def _prompt(self, q) -> Any:
         s = self.session
         message = s.wording(q)
-        if q.help:
-            message += "\n  " + q.help
+        hint = s.help(q)
+        if hint:
+            message += "\n  " + hint
         default = s.default(q.id)
         read = Reader(s, q)
 

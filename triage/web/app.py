@@ -486,11 +486,11 @@ class Pages:
         wording = session.wording(q)
         return self.render("question.html", status=status, session=session,
                            title=("Error: " if error else "") + wording,
-                           q=q, wording=wording, section=self.iv.sections.get(q.section, ""),
+                           q=q, wording=wording, hint=session.help(q), section=self.iv.sections.get(q.section, ""),
                            chosen=chosen, number_value=chosen[0] if chosen and q.kind == "number" else "",
                            choices=choices, error=error, number=number, then=then,
                            why=[{"text": line.strip(), "sub": line.startswith(" ")}
-                                for line in why_mod.why(session, q) if line != q.help],
+                                for line in why_mod.why(session, q) if line != session.help(q)],
                            # an unanswered question is the questionnaire's next one, so more
                            # is left to ask; only a question asked again needs the check
                            can_review=q.id in answers and session.complete())

@@ -173,7 +173,7 @@ class _Session:
         # the layers' needed patterns (bits) that some fact in so far passes (asserted, or
         # held in ``later`` for the next gate)
         self.passed = 0
-        self.later: list[str] = []  # facts to assert with the next gate (see Engine._fire)
+        self.later: list[str] = []  # facts to assert with the next gate (see Engine._fire, run)
 
     def stamp(self, key: tuple, head: str, passes: int) -> str:
         """The fact as asserted, in JSON: ``head`` (the attributes some pattern tests, as JSON
@@ -419,30 +419,20 @@ class Engine:
             self._sessions[sid] = session
             started = False  # from the first assert on, the engine holds the session
             try:
-                batch = []
+                # The answers wait, like a conclusion that only later layers read, for the
+                # first layer that opens, and go in one batch before its gate: no rule fires on
+                # answers alone (every rule's first pattern is its layer's gate).
                 for fact, key, passes in keyed:
                     session.known[key] = fact
-                    batch.append(session.stamp(key, self._head(fact, key), passes))
-                gates = self._gates
-                first, head, needs = gates[0]
-                what = "the answers"
-                if _opens(needs, session.passed):
-                    what = "the answers and layer {}"
-                    # the first layer opens with the answers, in one assert: no rule fires on
-                    # answers alone, and the gate comes last, so its rules see every answer
-                    batch.append(head + session.sid_json + "}")
-                    gates = gates[1:]
-                if batch:
-                    started = True
-                    self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"), what, first)
-                for name, head, needs in gates:
+                    session.later.append(session.stamp(key, self._head(fact, key), passes))
+                for name, head, needs in self._gates:
                     if not _opens(needs, session.passed):
                         continue  # no rule of this layer can ever fire in this session
                     started = True
                     batch, session.later = session.later, []
                     batch.append(head + session.sid_json + "}")
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"),
-                                 "layer {} (and what earlier layers concluded for it)", name)
+                                 "layer {} (and the facts held for it)", name)
             finally:
                 del self._sessions[sid]
                 if started:

@@ -106,6 +106,58 @@ def test_an_exception_inside_a_rule_reaches_the_caller(tmp_path):
     assert engine._sessions == {}
 
 
+# Run in a new process: what goes wrong is an abort of the whole process, in the first session
+# of a new engine (durable_rules frees the uninitialised action context of a session deleted
+# before any action started in it).
+_FIRST_SESSION = """
+import sys
+from triage import rulebook
+from triage.engine import Engine
+from triage.errors import EngineError
+
+engine = Engine(rulebook.default())
+real = engine._c
+stop = sys.argv[1]
+
+class Stopped:
+    # the C binding, stopped where the argument says
+    def __getattr__(self, name):
+        if stop == "interrupted" and name == "start_action_for_state":
+            def interrupted(*args):
+                raise KeyboardInterrupt  # Ctrl-C after the first assert, before any action
+            return interrupted
+        if stop == "refused" and name == "assert_facts":
+            def refused(handle, facts):
+                real.assert_facts(handle, facts)
+                return (1, 0)  # the engine says the first assert matched no rule
+            return refused
+        return getattr(real, name)
+
+engine._c = Stopped()
+try:
+    engine.run([{"t": "symptom", "v": "neck_craning"}])
+except (KeyboardInterrupt, EngineError) as exc:
+    print("stopped:", type(exc).__name__)
+engine._c = real
+print("next run:", len(engine.run([{"t": "symptom", "v": "neck_craning"}]).firings), "firings")
+print("sessions left:", len(engine._sessions))
+"""
+
+
+@pytest.mark.parametrize("stop, error", [("interrupted", "KeyboardInterrupt"), ("refused", "EngineError")])
+def test_a_first_run_stopped_before_any_rule_fired_ends_cleanly(stop, error):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FIRST_SESSION, stop], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"stopped: {error}"
+    assert lines[1].startswith("next run: ") and int(lines[1].split()[2]) > 0
+    assert lines[2] == "sessions left: 0"
+
+
 def test_the_trace_names_each_rule_with_the_facts_it_matched():
     result = assess(case(symptoms=["eye_blinking"]))
     by_rule = {t.rule: t for t in result.trace}

@@ -14,6 +14,8 @@ It guards every sharp edge of durable_rules 2.0.28 (see docs/engine.md):
 * only facts that some rule can match are asserted (durable_rules rejects the others); a
   conclusion no rule reads is recorded as a result instead of asserted;
 * a fact is asserted at most once per session (durable_rules rejects duplicates);
+* deleting a ruleset's first session before any action started in it frees garbage (an abort):
+  the engine runs one private session to an action when it is built (:meth:`Engine._prime`);
 * one Host per process, built on first use: importing this module twice registers nothing twice.
 
 The Host registers the ruleset (and compiles it in the C core); the adapter then drives the
@@ -51,6 +53,11 @@ _NOT_HANDLED, _OBSERVED, _QUEUED = 1, 2, 3
 MEMO_LIMIT = 20_000
 
 _loads = orjson.loads
+
+# A private rule and fact type (no rule book's names start with "__") for the session that
+# readies the engine (see Engine._prime), and its session id (the runs' ids start at 1).
+_PRIME = "__prime__"
+_PRIME_SID = "0"
 
 
 def _dumps(value: Any) -> str:
@@ -249,12 +256,15 @@ class Engine:
         # the start of its JSON for the engine, or None when no rule reads it, the needed
         # patterns it passes, whether only later layers read it)
         self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int, bool]]] = {}
+        definition = book.durable_definition(lambda rule: _never_called)
+        definition[_PRIME] = {"all": [{"m": {"t": _PRIME}}], "run": _never_called}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
-            self._host.set_rulesets({RULESET: book.durable_definition(lambda rule: _never_called)})
+            self._host.set_rulesets({RULESET: definition})
         self._c = durable_rules_engine
         self._handle = self._host.get_ruleset(RULESET)._handle
+        self._prime()
         # The gate facts, as JSON, with a place for the session id, and what each layer needs:
         # each pattern some layer needs (see _needs) is a bit; a layer needs, for some rule,
         # every bit of that rule's mask.
@@ -275,6 +285,27 @@ class Engine:
         self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name})[:-1] + ',"sid":',
                         None if n is None else [sum(bits[id(p)] for p in need) for need in n])
                        for layer, n in zip(book.layers, needs)]
+
+    def _prime(self) -> None:
+        """Run one private session that starts and completes an action, before any run.
+
+        durable_rules leaves a new session's action context (``context.messages`` and
+        ``context.stateFact`` in ``createStateNode``) as it finds it in a slot never used before,
+        and ``delete_state`` frees what is there. Deleting the first session of a ruleset before
+        any action started in it (an interruption between an assert and the first action, an
+        assert refused, or a case on which nothing fires) then frees garbage and the process
+        aborts. Completing an action, and deleting a session, leave the context empty; with one
+        session live at a time every run reuses this slot, so it is clean from here on."""
+        c, handle = self._c, self._handle
+        result = c.assert_facts(handle, _dumps([{"t": _PRIME, "sid": _PRIME_SID, "id": 1}]))
+        try:
+            self._check(result[0], "the engine's first session")
+            if c.start_action_for_state(handle, result[1]) is None:
+                raise EngineError("the rules engine started no action in its first session")
+            if c.complete_and_start_action(handle, result[1]) is not None:
+                raise EngineError("the rules engine started a second action in its first session")
+        finally:
+            c.delete_state(handle, _PRIME_SID)
 
     # -- facts -------------------------------------------------------------------------------
     def _keep(self, memo: dict, key: Any, value: Any) -> None:

@@ -257,6 +257,36 @@ def test_what_the_engine_keeps_between_runs_never_changes_a_run(monkeypatch):
     assert not differ, differ[:3]
 
 
+def _walk_back(run, key: tuple) -> list[str]:
+    """The rules behind a fact, found the slow, plain way: every firing that concluded it,
+    every firing that concluded a fact one of those matched, and so on; in firing order."""
+    behind, todo = set(), list(run.producers.get(key, ()))
+    while todo:
+        i = todo.pop()
+        if i not in behind:
+            behind.add(i)
+            todo += [p for source in run.firings[i].sources for p in run.producers.get(source, ())]
+    return list(dict.fromkeys(run.firings[i].rule for i in sorted(behind)))
+
+
+def test_the_rules_behind_each_fact_are_those_a_plain_walk_back_finds():
+    # Run.because works with bit masks of the firings behind each firing, settled over the
+    # whole run, and keeps what it found; each fact's rules must be those of a plain walk back
+    # over the run, whether the fact is the run's own or a copy.
+    from triage import engine as engine_module
+    from triage.assessment import case_facts, to_case
+
+    eng = engine_module.default()
+    differ = []
+    for data in _every_case():
+        run = eng.run(case_facts(to_case(data)))
+        for key, fact in run.facts.items():
+            expected = _walk_back(run, key)
+            if run.because(fact) != expected or run.because(dict(fact)) != expected:
+                differ.append((data, fact))
+    assert not differ, differ[:3]
+
+
 class _Counting:
     """durable_rules' binding, counting the asserts and the layers opened (gate facts)."""
 

@@ -107,6 +107,17 @@ def test_fhir_questionnaire_command_prints_and_saves(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.parametrize("what", ["questionnaire", "codesystems"])
+def test_a_place_the_export_cannot_be_saved_gets_a_clear_message_and_nothing_is_written(tmp_path, what):
+    for target, reason in ((tmp_path / "no_such_folder" / "q.json", "No such file or directory"),
+                           (tmp_path, "Is a directory")):
+        r = run_cli("fhir", what, "-o", str(target))
+        assert r.returncode == 2
+        assert r.stderr == f"dystonia-triage: --output: cannot save to {target} ({reason})\n"
+        assert r.stdout == ""
+    assert [p.name for p in tmp_path.iterdir()] == []  # no .part file left behind
+
+
 # --- round trips ---------------------------------------------------------------------------------
 
 

@@ -49,9 +49,13 @@ def run(args: argparse.Namespace) -> int:
         doc = fhir.questionnaire(args.audience)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if args.output:
+        from triage.cli import InputProblem
         from triage.files import save_text
 
-        path = save_text(args.output, text)
+        try:
+            path = save_text(args.output, text)
+        except OSError as exc:  # a folder that is not there, a directory, no permission: nothing is written
+            raise InputProblem(f"--output: cannot save to {args.output} ({exc.strerror or exc})") from None
         print(f"Saved: {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)

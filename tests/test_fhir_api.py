@@ -65,6 +65,12 @@ def drive(client, story: dict, keep: list | None = None) -> tuple[list[str], dic
         assert qid is not None
         asked.append(qid)
         q = KB.question(qid)
+        if q.kind != "number":  # a form filler can only answer with the options the item offers
+            options = [value for value, _coding, _ids in fhir._options(q)]
+            if q.kind == "several_of":
+                assert offered(response, qid) and set(offered(response, qid)) <= set(options), qid
+            else:
+                assert offered(response, qid) == options, qid  # a yes/no or one-of item offers every answer
         value = story[qid]
         if q.kind == "several_of":
             value = [v for v in offered(response, qid) if v in value]  # ticked on the form, in its order

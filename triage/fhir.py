@@ -257,7 +257,9 @@ def question_item(q: Question, audience: Optional[str] = None, offered: Optional
             extensions.append(_item_control("check-box", "Check-box"))
         else:
             extensions.append(_item_control("radio-button", "Radio Button"))
-        keep = None if offered is None else {c.id for c in offered} | {NONE_CODE}
+        # only a checklist is narrowed to the choices that matter: a yes/no or one-of item
+        # always offers every answer
+        keep = None if offered is None or q.kind != "several_of" else {c.id for c in offered} | {NONE_CODE}
         options = []
         for value, coding, ids in _options(q):
             if keep is not None and value not in keep:

@@ -265,3 +265,23 @@ def test_a_question_asked_for_the_record_offers_every_choice(age):
     q = session.next_question()
     assert q.id == "tremor_sites" and q.record is not None
     assert [c.id for c in session.offered(q)] == [c.id for c in q.choices]
+
+
+def test_an_emergency_gives_its_reasons_once_each_as_one_sentence_for_a_banner():
+    # a warning sign is its own reason (not also "This sign needs emergency care."); a recent
+    # dopamine-blocking medicine is explained by its rule's words
+    iv = Questionnaire(KB)
+    s = iv.session()
+    s.answer("red_flags", ["breathing_difficulty", "swallowing_difficulty"])
+    flags = {f.id: f.label for f in KB.red_flags}
+    e = s.emergency()
+    assert e.reasons == [flags["breathing_difficulty"], flags["swallowing_difficulty"]]
+    assert e.because() == f"{flags['breathing_difficulty']}; {flags['swallowing_difficulty']}."
+    s = iv.session()
+    s.answer("red_flags", [])
+    s.answer("symptoms", ["neck_craning"])
+    s.answer("dopamine_blocker", "recent")
+    e = s.emergency()
+    rule = IV.book.rule("acute_dystonic_reaction_is_an_emergency")
+    assert e.reasons == [rule.explain]
+    assert e.because() == rule.explain and not e.because().endswith("..")

@@ -279,7 +279,8 @@ def test_an_emergency_is_spelt_out_at_once_and_stays_on_every_page(visit):
     v.tick("Suddenly cannot swallow, or choking")
     v.next()  # the same care level: the advice stays in the banner, no second interruption
     assert v.title() == "Who is answering these questions?"
-    assert "Why this is an emergency: New trouble breathing, noisy breathing, or a throat that suddenly feels tight; Suddenly cannot swallow" in v.page.inner_text("body")
+    assert ("Why this is an emergency: New trouble breathing, noisy breathing, or a throat that suddenly feels tight; "
+            "Suddenly cannot swallow, or choking.\n") in v.page.inner_text("body")  # the signs, one sentence
     v.submit("Back")
     v.page.get_by_label("New trouble breathing, noisy breathing, or a throat that suddenly feels tight").uncheck()
     v.page.get_by_label("Suddenly cannot swallow, or choking").uncheck()

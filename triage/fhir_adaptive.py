@@ -87,7 +87,7 @@ def next_question(body: Any, name: str = "body") -> dict:
     if emergency is not None:
         items.append({"linkId": fhir.ADAPTIVE_DISPLAYS[0], "type": "display",
                       "text": f"{emergency.label}. {' '.join(emergency.action.split())} "
-                              f"{KB.interview.emergency_because}: {'; '.join(emergency.reasons)}."})
+                              f"{KB.interview.emergency_because}: {emergency.because()}"})
     for section in KB.sections:
         group = []
         for q in asked:

@@ -38,6 +38,10 @@ class Emergency:
     action: str
     reasons: list[str]  # the warning signs given, and the care rules' own words
 
+    def because(self) -> str:
+        """The reasons as one sentence ("A; B."), for a banner."""
+        return "; ".join(r.strip().rstrip(".") for r in self.reasons) + "."
+
 
 class Questionnaire:
     """The questions of a knowledge base, and the rules that decide which to ask."""
@@ -250,7 +254,10 @@ class Session:
         reasons = [flags[f].label for f in summary.signature[4]]  # type: ignore[attr-defined]
         for rule_id in summary.care_because:
             rule = iv.book.rule(rule_id)
-            if rule.layer == "care" and rule.explain not in reasons:
+            # a rule that reads a warning sign says only that the sign is an emergency: the
+            # sign itself is the reason, listed above
+            reads_a_sign = any(p.fact == "red_flag" for p in rule.when)
+            if rule.layer == "care" and not reads_a_sign and rule.explain not in reasons:
                 reasons.append(rule.explain)
         from triage.knowledge import worded
 

@@ -461,7 +461,7 @@ class Pages:
         e = session.emergency()
         if e is None:
             return None
-        return {"label": e.label, "action": e.action, "flags": e.reasons}
+        return {"label": e.label, "action": e.action, "flags": e.reasons, "because": e.because()}
 
     def question(self, q, session: Session, *, submitted: Optional[list] = None,
                  error: Optional[str] = None, then: str = "", status: int = 200) -> HTMLResponse:

@@ -96,6 +96,8 @@ def test_stop_save_resume_and_assess_the_saved_answers(tmp_path):
                      cwd=tmp_path, env=env)
     straight = run_cli("interview", "--plain", input=PLAIN_BLEPHAROSPASM, cwd=tmp_path, env=env)
     assert second.returncode == 0 == straight.returncode
+    assert "Continuing from" in second.stdout
+    assert "saved with version" not in second.stdout  # saved by this very version: no note
     result = second.stdout[second.stdout.index("-- The result --"):second.stdout.index("Choose a result")]
     assert result in straight.stdout
 

@@ -139,7 +139,8 @@ def resumed(iv, text: str, name: str):
     note = None
     canonical = doc.get("questionnaire") if isinstance(doc, dict) else None
     if isinstance(canonical, str) and "|" in canonical:
-        saved, now = canonical.rsplit("|", 1)[1], iv.kb.about.version
+        # the version of the questions (the Questionnaire's), not of the knowledge base
+        saved, now = canonical.rsplit("|", 1)[1], iv.kb.fhir.questionnaire_version
         if saved != now:
             if saved.split(".")[0] != now.split(".")[0]:
                 raise InputProblem(f"{name}: questionnaire: saved with version {saved} of the questions, and this "

@@ -87,6 +87,12 @@ def test_an_acute_drug_reaction_later_in_the_interview_is_shown_at_once():
     result = drive(*keys, FINISH)
     assert result.code == 0, result.out
     assert result.out.count("!!!!\nEMERGENCY: GO TO AN EMERGENCY DEPARTMENT NOW") == 1
+    # the last words on the screen, after the saves, say again what to do now
+    level = KB.by_id("care_levels")["emergency"]
+    from triage.knowledge import worded
+    last = result.out.rstrip("\n").splitlines()[-4:]
+    assert " ".join(" ".join(last).split()).startswith(
+        " ".join(f"{level.label.upper()}: {worded(level.action, 'self')}".split())), last
     assert result.flow.shown.care_level == "emergency"
     assert "drug reaction" in result.out.lower() or "dopamine" in result.out.lower()
 

@@ -263,6 +263,9 @@ class TerminalInterview:
             self.offer_save(a)
         except EOFError:  # the result is on the screen: an input that ends here is no error
             self.io.say()
+        e = self.session.emergency()
+        if e is not None:  # the last words on the screen are what to do now, not only "thank you"
+            self.io.say(_wrap(f"{e.label.upper()}: {e.action}", width=self.width))
         self.io.say(self.t.worded("goodbye", self.session.who()))
         return EXIT_OK
 

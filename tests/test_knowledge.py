@@ -59,6 +59,9 @@ def test_every_contract_id_is_in_the_knowledge_base():
     ("mimics.yaml", "- id: tics", "- id: essential_tremor", r"mimics.yaml: mimics.2: duplicate id 'essential_tremor'"),
     ("text.yaml", "text:", "txt:", r"text.yaml: unknown key 'txt'"),
     ("causes.yaml", "causes:", "causes: [", r"causes.yaml: not valid YAML"),
+    # a citation is shown as "(Source: ...)": one wholly in brackets of its own would be in two
+    ("sources.yaml", "citation: Neurotherapeutics 2014\n", "citation: (Neurotherapeutics 2014)\n",
+     r"sources.yaml: sources.\d+.citation: String should match pattern"),
 ])
 def test_a_broken_knowledge_base_fails_naming_file_and_key(kb_copy, file, old, new, message):
     edit(kb_copy / file, old, new)

@@ -257,7 +257,8 @@ class Setting(Strict):
 
 class Source(Strict):
     key: str
-    citation: str
+    # shown as "(Source: CITATION)": a citation wholly in brackets of its own would be shown in two
+    citation: str = Field(min_length=1, pattern=r"^(?:[^(].*|\(.*[^)])$")
     url: Optional[str] = None
 
 

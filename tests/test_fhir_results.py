@@ -38,7 +38,8 @@ def test_every_teaching_case_becomes_a_bundle_that_says_what_the_assessment_says
     assert [p["outcome"]["coding"][0]["code"] for p in predicted] == [c.type for c in a.candidates]
     for p, c in zip(predicted, a.candidates):
         assert p["qualitativeRisk"]["coding"][0]["code"] == KB.fhir.risk_probability[c.support]
-        assert p["outcome"]["text"].startswith(KB.text.support_label[c.support])  # "may fit", not a diagnosis
+        # the pattern, then "may fit" (never a diagnosis), each a sentence of its own
+        assert p["outcome"]["text"] == f"{c.label}. {KB.text.support_label[c.support]}"
         assert "probabilityDecimal" not in p
     requests = resources(bundle, "ServiceRequest")
     from triage import report

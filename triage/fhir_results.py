@@ -56,7 +56,7 @@ def risk_assessment(assessment: Assessment, response_ref: str, when: str) -> dic
         risk = KB.fhir.risk_probability[c.support]
         predictions.append({
             "outcome": {"coding": _codings("types", c.type, c.codes),
-                        "text": f"{KB.text.support_label.get(c.support, c.support)}: {c.label}"},
+                        "text": f"{c.label}. {KB.text.support_label.get(c.support, c.support)}"},
             "qualitativeRisk": {"coding": [
                 {"system": RISK_PROBABILITY, "code": risk, "display": RISK_DISPLAY[risk]},
                 result_coding("support", c.support)]},

@@ -240,3 +240,15 @@ def test_no_text_in_the_knowledge_base_says_you_have_or_advises_stopping_a_medic
     assert len(texts) > 100
     problems = {t: wording_problems(t) for t in texts if wording_problems(t)}
     assert not problems, problems
+
+
+def test_a_rule_that_matches_a_pattern_says_the_answers_may_fit_it_never_that_they_fit():
+    # the rules' explanations are shown to patients under every conclusion ("why"): a pattern
+    # the answers match is one they "may fit the pattern of", never one they simply "fit"
+    import re
+
+    from triage import rulebook
+
+    flat = re.compile(r"\b(?<!may )(?<!may possibly )fits?\b", re.I)
+    said = {r.id: r.explain for r in rulebook.default().rules if flat.search(r.explain)}
+    assert not said, said

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from tests.interview_keys import FINISH, KB, Keys, answer, drive, keys_for, path
+from tests.interview_keys import FINISH, IV, KB, Keys, answer, drive, keys_for, path
 from triage import fhir
 from triage.terminal.interview import ANSWERS_FILE, DONE
 from triage.terminal.prompts import fit_choice, fit_prompt
@@ -160,9 +160,17 @@ def test_the_how_view_shows_the_rules_and_the_answers_behind_a_candidate():
     result = drive(*keys_for(script), Keys.ENTER, Keys.UP * 2 + Keys.ENTER, Keys.ENTER * 3)
     assert result.code == 0, result.out
     text = result.out[result.out.index("How this was reached"):]
-    assert "focal:" in text and "hallmark_raises_distribution_type:" in text
+    book = IV.book
+    for rule_id in ("focal", "hallmark_raises_distribution_type"):  # in their own words, without their ids
+        assert " ".join(book.rule(rule_id).explain.split()) in " ".join(text.split())
+        assert f"{rule_id}:" not in text
     assert "Blinking that cannot be controlled" in text
     assert "foot that moves)? Yes" in text
+    # an educator answering sees each rule's id too
+    taught = drive(*keys_for({**script, "respondent": "educator"}), Keys.ENTER, Keys.UP * 2 + Keys.ENTER,
+                   Keys.ENTER * 3)
+    text = taught.out[taught.out.index("How this was reached"):]
+    assert "focal:" in text and "hallmark_raises_distribution_type:" in text
 
 
 def test_an_educator_sees_each_rule_as_it_fires():

@@ -741,14 +741,17 @@ def asked_from_answers(answers: dict) -> Asked:
     return _record().asked(answers)
 
 
-def answers_from_case(case: Case) -> dict:
-    """Answers that make ``case`` (with its regions carried separately when it names any)."""
-    return _record().answers_from_case(case)
+def answers_from_case(case: Case, asked: Optional[Asked] = None) -> dict:
+    """Answers that make ``case`` (with its regions carried separately when it names any), and
+    the "no" and "not sure" answers ``asked`` records."""
+    return _record().answers_from_case(case, asked)
 
 
-def response_from_case(case: Case, *, status: str = "completed", authored: Optional[str] = None) -> dict:
-    """The QuestionnaireResponse of a case; reading it back gives the same case."""
-    return response_from_answers(answers_from_case(case), status=status,
+def response_from_case(case: Case, *, status: str = "completed", authored: Optional[str] = None,
+                       asked: Optional[Asked] = None) -> dict:
+    """The QuestionnaireResponse of a case; reading it back gives the same case (and, with the
+    ``asked`` record of a questionnaire, the same "no" and "not sure" answers)."""
+    return response_from_answers(answers_from_case(case, asked), status=status,
                                  regions=list(case.regions) or None, authored=authored)
 
 

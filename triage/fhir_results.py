@@ -173,7 +173,7 @@ def result_bundle(case: Case, assessment: Assessment, asked: Optional[Asked] = N
     from fhir.resources.R4B.bundle import Bundle
 
     when = fhir._now()
-    qr = response or fhir.response_from_case(case, authored=when)
+    qr = response or fhir.response_from_case(case, authored=when, asked=asked)
     refs = {name: _urn() for name in ("qr", "risk", "device")}
     risk = risk_assessment(assessment, refs["qr"], when)
     made: list[tuple[str, dict]] = [(refs["risk"], risk)]

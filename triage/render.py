@@ -44,7 +44,7 @@ def render(results: Sequence["Assessment"], cases: Sequence["Case"], fmt: str, b
     if fmt == "fhir":
         from triage import fhir
 
-        docs = [fhir.response_from_case(c) for c in cases]
+        docs = [fhir.response_from_case(c, asked=k) for c, k in zip(cases, asked)]
         doc = fhir.bundle(docs) if batch else docs[0]
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     meta = report.report_meta()

@@ -115,11 +115,18 @@ class Record:
                      unsure={k: v for k, v in unsure.items() if v})
 
     # -- case -> answers ------------------------------------------------------------------------
-    def answers_from_case(self, case) -> dict:
+    def answers_from_case(self, case, asked=None) -> dict:
         """Answers that make ``case`` (a :class:`~triage.models.Case`); a case that names body
         regions carries them separately (see :meth:`case`'s ``regions``). Only what the case
         reports is answered: a yes/no it does not report, or an empty list, stays unanswered,
-        so the record never claims a denial the case does not make."""
+        so the record never claims a denial the case does not make.
+
+        ``asked`` (:class:`~triage.models.Asked`, what a questionnaire says was answered "no"
+        or "not sure", see :meth:`asked`) gives those answers back too: a yes/no it lists as
+        absent is "no", as unsure "not sure"; a checklist whose every choice is either in the
+        case or listed as absent was asked, and what is not ticked was denied."""
+        absent = asked.absent if asked is not None else {}
+        unsure = asked.unsure if asked is not None else {}
         answers: dict[str, Any] = {}
         regions = list(case.regions)
         for q in self.questions:
@@ -138,6 +145,10 @@ class Record:
                          and any(c.question == q.id and c.any_of == [YES] for c in f.when)]
                 if q.value in getattr(case, field) or any(f.value in getattr(case, field) for f in opens):
                     answers[q.id] = YES  # (a follow-up's yes implies this one: held back implies an urge)
+                elif q.value in absent.get(field, ()):
+                    answers[q.id] = NO
+                elif q.value in unsure.get(field, ()):
+                    answers[q.id] = UNSURE
             elif field == "regions":
                 if not regions:
                     continue
@@ -154,7 +165,8 @@ class Record:
             else:  # several_of over a list field
                 # a case says only what was reported: an empty list is not "asked, and none"
                 have = getattr(case, field)
-                if have:
+                denied = set(absent.get(field, ()))
+                if have or (denied and all(i in have or i in denied for c in q.choices for i in c.ids)):
                     # in the case's order, so that the case read back is the same, list for list
                     single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
                     answers[q.id] = [single[v] for v in have if v in single]

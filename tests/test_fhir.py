@@ -437,3 +437,17 @@ def test_a_response_assessed_and_exported_again_keeps_its_no_and_not_sure_answer
     left = {q.id for q in KB.questions if q.fills == "regions"}
     kept = {k: v for k, v in answers.items() if k not in left and v is not None}
     assert {k: v for k, v in again.items() if k not in left} == kept
+
+
+@pytest.mark.parametrize("who", ["self", "caregiver", "clinician", "educator"])
+def test_a_response_gives_each_question_as_it_was_worded_for_whoever_answered(who):
+    answers = {"red_flags": [], "respondent": who, "age": 52, "symptoms": ["neck_craning"]}
+    doc = fhir.response_from_answers(answers)
+    audience = who if who in KB.fhir.audiences else None  # an educator's words have no Questionnaire of their own
+    assert doc["questionnaire"] == f"{fhir.questionnaire_url(audience)}|{fhir.questionnaire_version()}"
+    age = next(i for i in items(doc) if i["linkId"] == "age")
+    assert age["text"] == " ".join(KB.question("age").ask.for_(audience).split())
+    if who == "clinician":
+        assert "you" not in age["text"].lower().split()
+    back, _regions, _status = fhir.answers_from_response(json.loads(json.dumps(doc)))
+    assert back == answers

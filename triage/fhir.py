@@ -409,13 +409,17 @@ def response_from_answers(answers: dict, *, status: str = "completed", regions: 
     if status not in STATUSES:
         raise ValueError(f"status {status!r}; allowed: {', '.join(STATUSES)}")
     check_answers(answers)
+    # who answered: the response names their Questionnaire and gives each question as it was
+    # worded for them ("How old is the patient?" for a nurse)
+    respondent = next((answers[q.id] for q in KB.questions if q.fills == "respondent" and q.id in answers), None)
+    audience = respondent if respondent in KB.fhir.audiences else None
     groups = []
     for section in KB.sections:
         items = []
         for q in KB.questions:
             if q.section != section.id or q.id not in answers:
                 continue
-            items.append(_response_item(q, answers[q.id]))
+            items.append(_response_item(q, answers[q.id], audience))
         if items:
             groups.append({"linkId": f"section.{section.id}", "text": section.title, "item": items})
     if regions:
@@ -425,7 +429,7 @@ def response_from_answers(answers: dict, *, status: str = "completed", regions: 
             for r in regions]})
     doc = {
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{questionnaire_url()}|{questionnaire_version()}",
+        "questionnaire": f"{questionnaire_url(audience)}|{questionnaire_version()}",
         "status": status,
         "authored": authored or _now(),
         "item": groups,
@@ -461,8 +465,8 @@ def save_in_progress(path: Union[str, Path], answers: dict) -> Path:
     return save_text(path, json.dumps(in_progress_response(answers), indent=2, ensure_ascii=False) + "\n")
 
 
-def _response_item(q: Question, value: Any) -> dict:
-    item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(None).split())}
+def _response_item(q: Question, value: Any, audience: Optional[str] = None) -> dict:
+    item: dict[str, Any] = {"linkId": q.id, "text": " ".join(q.ask.for_(audience).split())}
     if q.kind == "number":
         if value is not None:
             item["answer"] = [{"valueInteger": value}]

@@ -217,3 +217,39 @@ def test_a_response_for_another_questionnaire_version_is_refused_with_the_reason
     else:
         with pytest.raises(fhir.ResponseError, match=f"version {version} of the questionnaire"):
             fhir.case_from_response(doc)
+
+
+def test_an_answer_that_makes_an_emergency_on_its_own_shows_what_to_do_now_on_every_form():
+    # the static form cannot run the rules: fhir.yaml declares each answer that makes an
+    # emergency once a movement is reported, and this checks the declarations against the rules
+    from triage import rulebook
+
+    book = rulebook.default()
+    declared = {e.rule: e for e in KB.fhir.emergency_answers}
+    # every care rule that concludes an emergency level from an answer (not from a warning
+    # sign, which has display items of its own) is declared
+    for rule in book.rules:
+        levels = [v for c in rule.then if c.fact == "care" for k, v in c.attrs if k == "v" and isinstance(v, str)]
+        if any(lv in EMERGENCY_LEVELS for lv in levels):
+            assert rule.id in declared, rule.id
+    assert declared
+    for e in declared.values():
+        q = KB.question(e.question)
+        # answering so, with a movement, reaches that rule and that care level; without the answer it does not
+        symptom = KB.question(e.with_).choices[0].id
+        answers = {"red_flags": [], "respondent": "self", e.with_: [symptom], e.question: e.answer}
+        case, _asked = fhir.case_from_response(fhir.response_from_answers(answers))
+        result = assess(case)
+        assert result.care_level == e.care_level and e.rule in result.care_because
+        other = next(c.id for c in q.choices if c.id != e.answer)
+        case, _asked = fhir.case_from_response(fhir.response_from_answers({**answers, e.question: other}))
+        assert assess(case).care_level not in EMERGENCY_LEVELS
+        for audience in [None, *KB.fhir.audiences]:
+            doc = fhir.questionnaire(audience)
+            shown = next(i for i in items(doc) if i["linkId"] == f"{q.id}.{fhir.EMERGENCY_SUFFIX}.{e.answer}")
+            level = KB.by_id("care_levels")[e.care_level]
+            assert shown["type"] == "display" and shown["text"].startswith(f"{level.label}. ")
+            assert " ".join(book.rule(e.rule).explain.split()) in shown["text"]
+            assert shown["enableBehavior"] == "all"
+            assert [(w["question"], w["operator"]) for w in shown["enableWhen"]] == [(q.id, "="), (e.with_, "exists")]
+            assert shown["enableWhen"][0]["answerCoding"]["code"] == e.answer

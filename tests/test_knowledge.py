@@ -59,6 +59,8 @@ def test_every_contract_id_is_in_the_knowledge_base():
     ("mimics.yaml", "- id: tics", "- id: essential_tremor", r"mimics.yaml: mimics.2: duplicate id 'essential_tremor'"),
     ("text.yaml", "text:", "txt:", r"text.yaml: unknown key 'txt'"),
     ("causes.yaml", "causes:", "causes: [", r"causes.yaml: not valid YAML"),
+    ("fhir.yaml", "question: dopamine_blocker, answer: recent", "question: dopamine_blocker, answer: lately",
+     r"fhir.yaml: fhir.emergency_answers.0.answer: 'lately' is not a choice of dopamine_blocker; choices: none, recent"),
     # a citation is shown as "(Source: ...)": one wholly in brackets of its own would be in two
     ("sources.yaml", "citation: Neurotherapeutics 2014\n", "citation: (Neurotherapeutics 2014)\n",
      r"sources.yaml: sources.\d+.citation: String should match pattern"),
@@ -87,6 +89,8 @@ def test_a_missing_knowledge_file_is_named(kb_copy):
     ("20_regions.yaml", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n      - candidate: {}\n", r"region_as_reported: 'candidate' is concluded by the later layer 'distribution'; a rule may only read facts of its own or earlier layers"),
     ("90_next_steps.yaml", "  - id: eye_exam_for_eyelids", "  - id: laryngoscopy_for_voice_box", r"id 'laryngoscopy_for_voice_box' is already used"),
     ("80_care.yaml", "    explain: This sign needs emergency care.\n", "", r"80_care.yaml: rules.0.explain: Field required"),
+    ("80_care.yaml", "  - id: acute_dystonic_reaction_is_an_emergency", "  - id: acute_dystonic_reaction",
+     r"fhir.yaml: fhir.emergency_answers.0.rule: 'acute_dystonic_reaction_is_an_emergency' is not a rule"),
 ])
 def test_a_broken_rule_fails_naming_file_rule_and_key(rules_copy, file, old, new, message):
     edit(rules_copy / file, old, new)

@@ -91,6 +91,22 @@ def test_ticking_an_emergency_warning_sign_shows_what_to_do_now(page, flag):
     assert KB.by_id("care_levels")[assess(case).care_level].emergency
 
 
+@pytest.mark.parametrize("e", KB.fhir.emergency_answers, ids=lambda e: e.rule)
+def test_an_answer_that_makes_an_emergency_with_a_movement_shows_what_to_do_now(page, e):
+    from triage import rulebook
+
+    render(page, fhir.questionnaire())
+    words = " ".join(rulebook.default().rule(e.rule).explain.split())
+    on_form = page.locator("#form lhc-item").get_by_text(words)
+    q, movement = KB.question(e.question), KB.question(e.with_).choices[0]
+    page.locator("#form").get_by_text(q.choice(e.answer).label, exact=True).click()
+    assert on_form.count() == 0  # not without a movement
+    page.locator("#form").get_by_text(movement.label, exact=True).click()
+    assert on_form.first.is_visible()
+    case, _asked = fhir.case_from_response(exported(page))
+    assert assess(case).care_level == e.care_level
+
+
 def test_a_warning_sign_with_none_of_these_is_refused_naming_the_item_never_dropped(page):
     """LHC-Forms 40.1.3 does not apply questionnaire-optionExclusive: it exports both ticks.
     The tool then refuses the response, naming the item, rather than losing the sign."""

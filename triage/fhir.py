@@ -53,6 +53,7 @@ REGIONS_ITEM = "case.regions"
 DISCLAIMER_ITEM = "intro.disclaimer"
 EMERGENCY_FIRST_ITEM = "intro.emergency"
 EMERGENCY_ITEM = "red_flags.emergency"  # + "." + care level id
+EMERGENCY_SUFFIX = "emergency"  # a question's id + "." + this + "." + the answer (answer_emergency_items)
 # the display items an adaptive form ($next-question) adds: the emergency now, and the result
 ADAPTIVE_DISPLAYS = ("adaptive.emergency", "adaptive.result")
 NONE_CODE = "none"
@@ -317,6 +318,28 @@ def emergency_items(audience: Optional[str] = None) -> list[dict]:
     return out
 
 
+def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[dict]:
+    """The display items after ``q`` for an answer to it that makes an emergency on its own
+    once a movement is reported (``fhir.yaml`` ``emergency_answers``): the care level, what to
+    do now and the rule's words, shown when that answer is given and the other question is
+    answered. The form cannot run the rules; the tests check each against them."""
+    from triage import rulebook
+
+    out = []
+    for e in KB.fhir.emergency_answers:
+        if e.question != q.id:
+            continue
+        level = KB.by_id("care_levels")[e.care_level]
+        words = " ".join(f"{level.label}. {worded(level.action, audience)} {rulebook.default().rule(e.rule).explain}".split())
+        out.append({
+            "linkId": f"{q.id}.{EMERGENCY_SUFFIX}.{e.answer}", "type": "display", "text": words,
+            "enableWhen": [{"question": q.id, "operator": "=", "answerCoding": _coding_of(q, e.answer)},
+                           {"question": e.with_, "operator": "exists", "answerBoolean": True}],
+            "enableBehavior": "all",
+        })
+    return out
+
+
 def _intro_items() -> list[dict]:
     return [
         {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer.split())},
@@ -362,6 +385,7 @@ def questionnaire(audience: Optional[str] = None) -> dict:
             items.append(item)
             if q.fills == "red_flags":
                 items += emergency_items(audience)
+            items += answer_emergency_items(q, audience)
         if items:
             groups.append({"linkId": f"section.{section.id}", "type": "group", "text": section.title,
                            "item": items})
@@ -540,6 +564,7 @@ def find_items(doc: dict, name: str, known: Optional[set] = None) -> dict[str, t
     qrs-1) is refused naming the place; nothing is skipped, so no warning sign is lost."""
     containers = {f"section.{s.id}" for s in KB.sections} | {DISCLAIMER_ITEM, EMERGENCY_FIRST_ITEM}
     containers |= {i["linkId"] for i in emergency_items()} | {f"{q.id}.help" for q in KB.questions}
+    containers |= {i["linkId"] for q in KB.questions for i in answer_emergency_items(q)}
     containers |= set(ADAPTIVE_DISPLAYS)
     containers |= known or set()
     found: dict[str, tuple[str, dict]] = {}

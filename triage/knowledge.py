@@ -433,6 +433,17 @@ class FhirSettings(Strict):
     constraint_max_from: str
     constraint_none: str
     cds_hooks: "CdsHooksSettings"
+    emergency_answers: list["EmergencyAnswer"] = []
+
+
+class EmergencyAnswer(Strict):
+    """An answer that makes an emergency on its own (see ``fhir.yaml``), shown on the form."""
+
+    rule: str
+    question: str
+    answer: str
+    with_: str = Field(alias="with")
+    care_level: str
 
 
 class FhirUnit(Strict):
@@ -809,6 +820,19 @@ def _fhir_problems(kb: KnowledgeBase, where) -> list[str]:
     for q in kb.questions:
         if q.unit and q.unit not in kb.fhir.units:
             problems.append(f"{fhir}: fhir.units: no UCUM code for {q.unit!r} (questions.yaml {q.id}.unit)")
+    questions = {q.id: q for q in kb.questions}
+    for i, e in enumerate(kb.fhir.emergency_answers):
+        at = f"{fhir}: fhir.emergency_answers.{i}"
+        asked = questions.get(e.question)
+        if asked is None or asked.kind != "one_of":
+            problems.append(f"{at}.question: {e.question!r} is not a one-of question of questions.yaml")
+        elif e.answer not in [c.id for c in asked.choices]:
+            problems.append(f"{at}.answer: {e.answer!r} is not a choice of {e.question}; choices: "
+                            f"{', '.join(c.id for c in asked.choices)}")
+        if e.with_ not in questions:
+            problems.append(f"{at}.with: {e.with_!r} is not a question of questions.yaml")
+        if e.care_level not in levels or not levels[e.care_level].emergency:  # type: ignore[attr-defined]
+            problems.append(f"{at}.care_level: {e.care_level!r} is not an emergency care level")
     return problems
 
 

@@ -599,6 +599,10 @@ def _check_book(book: RuleBook) -> list[str]:
     for fact, spec in book.facts.items():
         if spec.from_case is None and fact not in concluded_in:
             problems.append(f"facts.{fact}: no rule concludes it and it does not come from the case")
+    rule_ids = {r.id for r in book.rules}
+    for i, e in enumerate(book.kb.fhir.emergency_answers):  # the form's emergencies name their rule
+        if e.rule not in rule_ids:
+            problems.append(f"fhir.yaml: fhir.emergency_answers.{i}.rule: {e.rule!r} is not a rule of the rule book")
     return problems
 
 

@@ -232,6 +232,10 @@ def test_an_educator_gets_the_chain_of_rules_with_their_ids():
 
 def test_why_says_so_when_no_rule_reads_the_answer():
     assert why("course", **BLEPHAROSPASM_61).splitlines() == [KB.interview.why_none]
+    # an answer no rule reads that decides whether a follow-up is asked says so, naming it
+    follow_up = IV.session({"respondent": "caregiver"}).wording(KB.question("urge_to_move"))
+    assert why("urge_before", "caregiver", age=11, symptoms=["eye_blinking"]).splitlines() == [
+        KB.interview.why_opens.format(questions=follow_up)]
     assert why("respondent").splitlines()[0] == KB.question("respondent").always
 
 

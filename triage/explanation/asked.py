@@ -60,7 +60,13 @@ def why(session: "Session", q: Question) -> list[str]:
     found, context = effects(session, q, active, values)
     if not found:
         if not q.always:
-            lines.append(t.why_no_change if iv.relevance.adds_facts(q, active, values) else t.why_none)
+            # a question whose answer opens another one (an urge, then whether it can be held
+            # back) is asked for that question, even when no rule reads its own answer
+            opens = [f for f in iv.questions if f.id != q.id and any(c.question == q.id for c in f.when)]
+            if opens:
+                lines.append(t.why_opens.format(questions="; ".join(session.wording(f) for f in opens)))
+            else:
+                lines.append(t.why_no_change if iv.relevance.adds_facts(q, active, values) else t.why_none)
         return lines
     lines.append(t.why_changes if not context else t.why_changes_together.format(
         other="; ".join(iv.by_id[k].short for k in context)))

@@ -224,6 +224,7 @@ class InterviewText(_Strict):
     why_always: str
     why_none: str
     why_no_change: str
+    why_opens: str
     why_changes: str
     why_changes_together: str
     why_if: str

@@ -3,9 +3,8 @@ answers with --plain, and the refusal to read keystrokes from a pipe."""
 
 from __future__ import annotations
 
-import json
-
 import io
+import json
 import os
 import re
 import stat
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.interview_keys import IV
 
 PLAIN_BLEPHAROSPASM = "\n".join([
     "9",    # warning signs: none of these
@@ -102,12 +102,39 @@ def test_stop_save_resume_and_assess_the_saved_answers(tmp_path):
     assert result in straight.stdout
 
 
+def test_the_answers_saved_at_the_end_can_be_used_again_to_go_on(tmp_path):
+    # "Save the answers to a file (JSON), to use again later?": --resume takes that case file
+    # too, and asks only what it does not answer (the warning signs, as they are now, first)
+    from triage.assessment import to_case
+
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    straight = run_cli("interview", "--plain", input=PLAIN_BLEPHAROSPASM, cwd=tmp_path, env=env)
+    assert straight.returncode == 0, straight.stderr
+    saved = tmp_path / "dystonia-triage-case.json"
+    session = IV.session(IV.record.answers_from_case(to_case(json.loads(saved.read_text()))))
+    order = []
+    while (q := session.next_question()) is not None:
+        order.append(q.id)
+        session.answer(q.id, q.quiet_answer())
+    assert order[0] == "red_flags"
+    lines = {"red_flags": "9", "other_regions": "9", "one_side_face": "2", "urge_before": "2",
+             "family_history": "2", "history": "4"}  # as in PLAIN_BLEPHAROSPASM
+    again = run_cli("interview", "--plain", "--resume", str(saved), cwd=tmp_path, env=env,
+                    input="\n".join([lines[qid] for qid in order] + ["", "", "2", "2"]) + "\n")
+    assert again.returncode == 0, again.stderr
+    assert f"Continuing from {saved}" in " ".join(again.stdout.split())
+    result = again.stdout[again.stdout.index("-- The result --"):again.stdout.index("Choose a result")]
+    assert result in straight.stdout
+
+
 def test_a_bad_resume_file_is_refused_naming_the_problem(tmp_path):
     bad = tmp_path / "answers.json"
     bad.write_text('{"kind": "something else"}')
     result = run_cli("interview", "--plain", "--resume", str(bad), input="")
     assert result.returncode == 2
-    assert "not a FHIR QuestionnaireResponse" in result.stderr and "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "neither answers saved by the questionnaire (a FHIR QuestionnaireResponse) nor a case file" in said
+    assert "kind: unknown field" in said and "Traceback" not in result.stderr
     result = run_cli("interview", "--plain", "--resume", str(tmp_path / "missing.json"), input="")
     assert result.returncode == 2 and "no such file" in result.stderr
 

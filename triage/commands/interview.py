@@ -123,9 +123,32 @@ def reader(loaded, question: str):
     return Reader(session, iv.by_id[question])
 
 
+def _resumed_from_case(iv, doc: dict, name: str):
+    """A session from a case file (the answers saved at the end of an interview, or any case):
+    the answers that make the case; the questions it does not answer are asked."""
+    from triage.assessment import to_case
+    from triage.errors import CaseError
+    from triage.questionnaire.answers import AnswerError
+
+    try:
+        case = to_case(doc)
+    except CaseError as exc:
+        raise InputProblem(f"{name}: neither answers saved by the questionnaire (a FHIR QuestionnaireResponse) "
+                           f"nor a case file: {exc}") from None
+    answers = iv.record.answers_from_case(case)
+    if iv.record.case(answers).get("regions", []) != list(case.regions):
+        raise InputProblem(f"{name}: it gives the case's body regions exactly, which the questions cannot; "
+                           "assess it with: dystonia-triage assess " + name)
+    try:
+        return iv.session(answers)
+    except AnswerError as exc:
+        raise InputProblem(f"{name}: {exc}") from None
+
+
 def resumed(iv, text: str, name: str):
-    """The session saved at Ctrl-C (a FHIR QuestionnaireResponse, in-progress), and a note to
-    show when it was saved by another version of the questions (``None`` otherwise).
+    """The session saved at Ctrl-C (a FHIR QuestionnaireResponse, in-progress), or from a case
+    file (the answers saved at the end), and a note to show when it was saved by another
+    version of the questions (``None`` otherwise).
 
     A file from another major version is refused: its questions may mean something else. From
     another minor or patch version, every answer is checked again against today's questions
@@ -136,6 +159,8 @@ def resumed(iv, text: str, name: str):
     from triage.questionnaire.answers import AnswerError
 
     doc = load_json(text, name)
+    if isinstance(doc, dict) and "resourceType" not in doc:
+        return _resumed_from_case(iv, doc, name), None
     note = None
     canonical = doc.get("questionnaire") if isinstance(doc, dict) else None
     if isinstance(canonical, str) and "|" in canonical:

@@ -5,6 +5,7 @@ problem before its fix."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,6 +53,20 @@ def test_api_refuses_json_nested_100000_deep_without_a_500(client):
     r = client.post("/api/assess", content=DEEP, headers={"content-type": "application/json"})
     assert r.status_code in (400, 422)
     assert "nested" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("body, status, says", [
+    ("null", 422, "got null"), ("42", 422, "got a number"), ('"a case"', 422, "got a string"),
+    ("[true]", 422, "case[0]: expected a JSON object with the case fields, got true"),
+    (DUPLICATE, 422, "twice"), (DEEP, 422, "nested"), (LONG_NUMBER, 422, "digits"),
+    ("{", 400, "not valid JSON"), ("", 400, "not valid JSON"),
+])
+def test_every_api_error_gives_its_lines_in_errors_in_json_words(client, body, status, says):
+    r = client.post("/api/assess", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == status
+    errors = r.json()["errors"]
+    assert errors and all(isinstance(e, str) for e in errors) and says in " ".join(errors)
+    assert not re.search(r"\b(NoneType|int|float|bool|str|list|dict)\b", " ".join(errors)), errors  # JSON's words
 
 
 def test_api_refuses_a_5000_digit_number(client):

@@ -165,6 +165,21 @@ def parse_document(doc, name: str = "input"):
     return inputs, batch
 
 
+def json_kind(value) -> str:
+    """What a JSON value is, in JSON's words (``null``, ``a number``), not Python's."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
 def input_from(item, name: str):
     """One parsed JSON value as ``(case, asked or None)``; :class:`~triage.errors.CaseError`
     names what is wrong."""
@@ -172,7 +187,7 @@ def input_from(item, name: str):
     from triage.errors import CaseError
 
     if not isinstance(item, dict):
-        raise CaseError(f"expected a JSON object with the case fields, got {type(item).__name__}")
+        raise CaseError(f"expected a JSON object with the case fields, got {json_kind(item)}")
     if "resourceType" in item:
         return _from_fhir(item, name)
     return to_case(item), None

@@ -447,9 +447,8 @@ class Pages:
                            message=self.ERROR_TITLES.get(status, "Error") + ".", detail=detail)
 
     def api_error(self, status: int, detail: str, errors: Optional[list[str]] = None) -> JSONResponse:
-        doc: dict = {"detail": detail}
-        if errors is not None:
-            doc["errors"] = errors
+        # every error has its lines in ``errors``, so a program reads all of them one way
+        doc: dict = {"detail": detail, "errors": errors if errors is not None else [detail]}
         doc["emergency"] = " ".join(self.iv.text.worded("emergency_now", None).split())
         doc["call"] = [c["href"] for c in self.calls]
         return JSONResponse(doc, status_code=status)

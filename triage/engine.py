@@ -298,10 +298,12 @@ class Engine:
         session live at a time every run reuses this slot, so it is clean from here on."""
         c, handle = self._c, self._handle
         result = c.assert_facts(handle, _dumps([{"t": _PRIME, "sid": _PRIME_SID, "id": 1}]))
+        # until an action has started, deleting the session would free garbage: on these errors
+        # it is left (one of the 1,024 slots) rather than deleted
+        self._check(result[0], "the engine's first session")
+        if c.start_action_for_state(handle, result[1]) is None:
+            raise EngineError("the rules engine started no action in its first session")
         try:
-            self._check(result[0], "the engine's first session")
-            if c.start_action_for_state(handle, result[1]) is None:
-                raise EngineError("the rules engine started no action in its first session")
             if c.complete_and_start_action(handle, result[1]) is not None:
                 raise EngineError("the rules engine started a second action in its first session")
         finally:

@@ -289,3 +289,20 @@ def test_an_emergency_gives_its_reasons_once_each_as_one_sentence_for_a_banner()
     rule = IV.book.rule("acute_dystonic_reaction_is_an_emergency")
     assert e.reasons == [rule.explain]
     assert e.because() == rule.explain and not e.because().endswith("..")
+
+
+def test_a_case_with_a_family_history_only_never_claims_the_other_history_was_denied():
+    # family history is a yes/no of its own; the history checklist (stroke, brain injury,
+    # Parkinson's) was not asked, so the answers rebuilt from the case leave it unanswered
+    from triage.assessment import to_case
+
+    case = to_case({"version": 1, "age": 12, "symptoms": ["widespread_spasms"], "history": ["family_history"]})
+    answers = IV.record.answers_from_case(case)
+    assert answers["family_history"] == "yes" and "history" not in answers
+    assert not IV.record.asked(answers).absent.get("history")
+    session = IV.session(answers)
+    asked_after = []
+    while (q := session.next_question()) is not None:
+        asked_after.append(q.id)
+        session.answer(q.id, q.quiet_answer())
+    assert "history" in asked_after  # going on from the case asks it

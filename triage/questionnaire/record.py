@@ -166,7 +166,11 @@ class Record:
                 # a case says only what was reported: an empty list is not "asked, and none"
                 have = getattr(case, field)
                 denied = set(absent.get(field, ()))
-                if have or (denied and all(i in have or i in denied for c in q.choices for i in c.ids)):
+                own = {i for c in q.choices for i in c.ids}
+                # answered when the case reports one of its own choices (another question may
+                # fill the same field: a family history is a yes/no of its own), or when the
+                # record says it was asked: every choice reported or denied
+                if own & set(have) or (denied and own <= set(have) | denied):
                     # in the case's order, so that the case read back is the same, list for list
                     single = {c.ids[0]: c.id for c in q.choices if len(c.ids) == 1}
                     answers[q.id] = [single[v] for v in have if v in single]

@@ -251,5 +251,11 @@ def test_an_answer_that_makes_an_emergency_on_its_own_shows_what_to_do_now_on_ev
             assert shown["type"] == "display" and shown["text"].startswith(f"{level.label}. ")
             assert " ".join(book.rule(e.rule).explain.split()) in shown["text"]
             assert shown["enableBehavior"] == "all"
-            assert [(w["question"], w["operator"]) for w in shown["enableWhen"]] == [(q.id, "="), (e.with_, "exists")]
+            assert [(w["question"], w["operator"]) for w in shown["enableWhen"]] == [
+                (q.id, "="), (e.with_, "exists"), (e.with_, "!=")]  # a movement: answered, and not "none of these"
             assert shown["enableWhen"][0]["answerCoding"]["code"] == e.answer
+            assert shown["enableWhen"][2]["answerCoding"]["code"] == fhir.NONE_CODE
+        # "none of these" with the answer is no emergency for the rules either
+        none = {**answers, e.with_: []}
+        case, _asked = fhir.case_from_response(fhir.response_from_answers(none))
+        assert assess(case).care_level not in EMERGENCY_LEVELS

@@ -101,6 +101,11 @@ def test_an_answer_that_makes_an_emergency_with_a_movement_shows_what_to_do_now(
     q, movement = KB.question(e.question), KB.question(e.with_).choices[0]
     page.locator("#form").get_by_text(q.choice(e.answer).label, exact=True).click()
     assert on_form.count() == 0  # not without a movement
+    wording = " ".join(KB.question(e.with_).ask.for_(None).split())
+    none = page.get_by_label(f"Checkbox {KB.question(e.with_).none} for {wording}")
+    none.click()
+    assert on_form.count() == 0  # nor with "none of these"
+    none.click()  # untick it
     page.locator("#form").get_by_text(movement.label, exact=True).click()
     assert on_form.first.is_visible()
     case, _asked = fhir.case_from_response(exported(page))

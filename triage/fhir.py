@@ -331,12 +331,13 @@ def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[
             continue
         level = KB.by_id("care_levels")[e.care_level]
         words = " ".join(f"{level.label}. {worded(level.action, audience)} {rulebook.default().rule(e.rule).explain}".split())
-        out.append({
-            "linkId": f"{q.id}.{EMERGENCY_SUFFIX}.{e.answer}", "type": "display", "text": words,
-            "enableWhen": [{"question": q.id, "operator": "=", "answerCoding": _coding_of(q, e.answer)},
-                           {"question": e.with_, "operator": "exists", "answerBoolean": True}],
-            "enableBehavior": "all",
-        })
+        movement = KB.question(e.with_)
+        when = [{"question": q.id, "operator": "=", "answerCoding": _coding_of(q, e.answer)},
+                {"question": movement.id, "operator": "exists", "answerBoolean": True}]
+        if movement.kind == "several_of" and movement.none:  # answered, and not with "none of these"
+            when.append({"question": movement.id, "operator": "!=", "answerCoding": _coding_of(movement, NONE_CODE)})
+        out.append({"linkId": f"{q.id}.{EMERGENCY_SUFFIX}.{e.answer}", "type": "display", "text": words,
+                    "enableWhen": when, "enableBehavior": "all"})
     return out
 
 

@@ -28,7 +28,7 @@ def test_explain_walks_each_conclusion_back_to_the_answers_with_sources():
     out = r.stdout
     assert "Care level: Book a neurologist [routine]" in out
     assert "May fit the pattern of: Blepharospasm (focal dystonia of the eyelids) [focal.blepharospasm] — support: strong" in out
-    assert "<- rule focal: Dystonia in a single body region is focal dystonia" in out
+    assert "<- rule focal: Dystonia in a single body region may fit the pattern of focal dystonia" in out
     assert "source: ALB13 — Albanese et al., Mov Disord 28:863, 2013" in out
     assert "answer: regions = eyes" in out
     assert "answer: features = sensory_trick" in out

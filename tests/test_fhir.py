@@ -109,13 +109,16 @@ def test_fhir_questionnaire_command_prints_and_saves(tmp_path):
 
 @pytest.mark.parametrize("what", ["questionnaire", "codesystems"])
 def test_a_place_the_export_cannot_be_saved_gets_a_clear_message_and_nothing_is_written(tmp_path, what):
-    for target, reason in ((tmp_path / "no_such_folder" / "q.json", "No such file or directory"),
-                           (tmp_path, "Is a directory")):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for target, reason in ((folder / "no_such_folder" / "q.json", "No such file or directory"),
+                           (folder, "Is a directory")):  # its .part file would be made beside it
         r = run_cli("fhir", what, "-o", str(target))
         assert r.returncode == 2
         assert r.stderr == f"dystonia-triage: --output: cannot save to {target} ({reason})\n"
         assert r.stdout == ""
-    assert [p.name for p in tmp_path.iterdir()] == []  # no .part file left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]  # no .part file left behind
+    assert list(folder.iterdir()) == []
 
 
 # --- round trips ---------------------------------------------------------------------------------

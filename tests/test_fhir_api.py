@@ -152,6 +152,11 @@ def test_cds_discovery_lists_the_service_with_its_prefetch(client):
     (s,) = services
     assert s["id"] == KB.fhir.cds_hooks.id and s["hook"] == KB.fhir.cds_hooks.hook
     assert "QuestionnaireResponse?" in s["prefetch"]["questionnaireResponse"]
+    # it finds the tool's own responses, which name the Questionnaire of whoever answered
+    searched = s["prefetch"]["questionnaireResponse"].split("&questionnaire=")[1].split("&")[0].split(",")
+    for who in ("self", "caregiver", "clinician", "educator"):
+        named = fhir.response_from_answers({"red_flags": [], "respondent": who})["questionnaire"]
+        assert named.split("|")[0] in searched, who
 
 
 @pytest.mark.parametrize("tc", teaching.default(), ids=lambda tc: tc.id)

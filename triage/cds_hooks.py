@@ -28,7 +28,8 @@ def discovery() -> dict:
     return {"services": [{
         "hook": s.hook, "id": s.id, "title": s.title, "description": " ".join(s.description.split()),
         "prefetch": {PREFETCH_KEY: ("QuestionnaireResponse?subject={{context.patientId}}"
-                                    f"&questionnaire={fhir.questionnaire_url()}&_sort=-authored&_count=1")},
+                                    # the plain Questionnaire and each respondent's (a search value list is an OR)
+                                    f"&questionnaire={','.join(fhir.questionnaire_urls())}&_sort=-authored&_count=1")},
     }]}
 
 

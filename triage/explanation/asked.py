@@ -238,12 +238,12 @@ def _chain(session: "Session", before: "Assessment", after: "Assessment") -> tup
 
 def how(session: "Session", assessment: "Assessment", rule_ids: Iterable[str]) -> dict[str, list[str]]:
     """How a result was reached: the rules behind it (in their own words; with their ids for
-    an educator, as in :func:`why`) and the answers they matched."""
+    a clinician or an educator, as the web page shows them) and the answers they matched."""
     iv = session.questionnaire
     rule_ids = list(rule_ids)
     book = iv.book
-    educator = session.who() == "educator"
-    rules = [f"{r}: {book.rule(r).explain}" if educator else book.rule(r).explain for r in rule_ids]
+    ids = session.shows_rule_ids()
+    rules = [f"{r}: {book.rule(r).explain}" if ids else book.rule(r).explain for r in rule_ids]
     from_case = {name: spec.from_case for name, spec in book.facts.items() if spec.from_case}
     active = session.active
     found: list[str] = []

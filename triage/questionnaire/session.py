@@ -288,6 +288,11 @@ class Session:
     def wording(self, q: Question) -> str:
         return q.ask.for_(self.who())
 
+    def shows_rule_ids(self) -> bool:
+        """Whether the rules behind a result are shown with their ids (and sources): to a
+        clinician or an educator; a patient or a carer reads each rule in its own words."""
+        return self.who() in ("clinician", "educator")
+
     def help(self, q: Question) -> Optional[str]:
         """The help shown under ``q``, worded for whoever is answering."""
         return q.help_for(self.who())

@@ -519,7 +519,7 @@ class Pages:
                            steps=steps, steps_heading=steps_heading,
                            case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
                            # rule ids and source keys for those who read them; a patient reads the words
-                           expert=session.who() in ("clinician", "educator"),
+                           expert=session.shows_rule_ids(),
                            unfinished=not session.complete(), downloads=DOWNLOADS, status=status,
                            treatments=treatments.for_result(self.kb, a, session.who()), specialist=specialist,
                            # a page showing clinics near a place is not kept for Back and Forward

@@ -318,6 +318,11 @@ def emergency_items(audience: Optional[str] = None) -> list[dict]:
     return out
 
 
+def _answer_emergency_link(e) -> str:
+    """The linkId of the display item of an answer that makes an emergency (``fhir.yaml``)."""
+    return f"{e.question}.{EMERGENCY_SUFFIX}.{e.answer}"
+
+
 def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[dict]:
     """The display items after ``q`` for an answer to it that makes an emergency on its own
     once a movement is reported (``fhir.yaml`` ``emergency_answers``): the care level, what to
@@ -336,7 +341,7 @@ def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[
                 {"question": movement.id, "operator": "exists", "answerBoolean": True}]
         if movement.kind == "several_of" and movement.none:  # answered, and not with "none of these"
             when.append({"question": movement.id, "operator": "!=", "answerCoding": _coding_of(movement, NONE_CODE)})
-        out.append({"linkId": f"{q.id}.{EMERGENCY_SUFFIX}.{e.answer}", "type": "display", "text": words,
+        out.append({"linkId": _answer_emergency_link(e), "type": "display", "text": words,
                     "enableWhen": when, "enableBehavior": "all"})
     return out
 
@@ -565,7 +570,7 @@ def find_items(doc: dict, name: str, known: Optional[set] = None) -> dict[str, t
     qrs-1) is refused naming the place; nothing is skipped, so no warning sign is lost."""
     containers = {f"section.{s.id}" for s in KB.sections} | {DISCLAIMER_ITEM, EMERGENCY_FIRST_ITEM}
     containers |= {i["linkId"] for i in emergency_items()} | {f"{q.id}.help" for q in KB.questions}
-    containers |= {i["linkId"] for q in KB.questions for i in answer_emergency_items(q)}
+    containers |= {_answer_emergency_link(e) for e in KB.fhir.emergency_answers}  # no need to word them
     containers |= set(ADAPTIVE_DISPLAYS)
     containers |= known or set()
     found: dict[str, tuple[str, dict]] = {}

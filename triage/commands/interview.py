@@ -123,6 +123,12 @@ def reader(loaded, question: str):
     return Reader(session, iv.by_id[question])
 
 
+def _exact_regions(name: str, what: str) -> InputProblem:
+    """A file to go on from that gives body regions the questions cannot ask as they are."""
+    return InputProblem(f"{name}: it gives {what}, which the questions cannot; assess it with: "
+                        "dystonia-triage assess " + name)
+
+
 def _resumed_from_case(iv, doc: dict, name: str):
     """A session from a case file (the answers saved at the end of an interview, or any case):
     the answers that make the case; the questions it does not answer are asked."""
@@ -137,8 +143,7 @@ def _resumed_from_case(iv, doc: dict, name: str):
                            f"nor a case file: {exc}") from None
     answers = iv.record.answers_from_case(case)
     if iv.record.case(answers).get("regions", []) != list(case.regions):
-        raise InputProblem(f"{name}: it gives the case's body regions exactly, which the questions cannot; "
-                           "assess it with: dystonia-triage assess " + name)
+        raise _exact_regions(name, "the case's body regions exactly")
     try:
         return iv.session(answers)
     except AnswerError as exc:
@@ -177,8 +182,7 @@ def resumed(iv, text: str, name: str):
     except fhir.ResponseError as exc:
         raise InputProblem(str(exc)) from None
     if regions is not None:
-        raise InputProblem(f"{name}: it gives a case's body regions exactly ({fhir.REGIONS_ITEM}), which the "
-                           "questions cannot; assess it with: dystonia-triage assess " + name)
+        raise _exact_regions(name, f"a case's body regions exactly ({fhir.REGIONS_ITEM})")
     try:
         return iv.session(answers), note
     except AnswerError as exc:

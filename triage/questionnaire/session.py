@@ -252,11 +252,13 @@ class Session:
         level = iv.levels[summary.care_level]
         flags = iv.kb.by_id("red_flags")
         reasons = [flags[f].label for f in summary.signature[4]]  # type: ignore[attr-defined]
+        # the fact types the warning-sign answers become (rules/facts.yaml)
+        signs = {name for name, field in iv.book.case_fields if field == "red_flags"}
         for rule_id in summary.care_because:
             rule = iv.book.rule(rule_id)
             # a rule that reads a warning sign says only that the sign is an emergency: the
             # sign itself is the reason, listed above
-            reads_a_sign = any(p.fact == "red_flag" for p in rule.when)
+            reads_a_sign = any(p.fact in signs for p in rule.when)
             if rule.layer == "care" and not reads_a_sign and rule.explain not in reasons:
                 reasons.append(rule.explain)
         from triage.knowledge import worded

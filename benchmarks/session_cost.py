@@ -38,6 +38,7 @@ def cpu_ns() -> int:
 
 def session_set_up(rounds: int) -> None:
     from triage import engine as engine_mod
+    from triage.rulebook import wire_gate
 
     eng = engine_mod.default()
     c, handle = eng._c, eng._handle
@@ -47,7 +48,7 @@ def session_set_up(rounds: int) -> None:
         raise SystemExit("the rule book has fewer than two layers that need more than their gate")
 
     def gate(name: str, sid: str, n: int) -> str:
-        return f'[{{"t":"gate","v":"{name}","sid":"{sid}","id":{n}}}]'
+        return f'[{{"{wire_gate(name)}":1,"sid":"{sid}","id":{n}}}]'
 
     new, same, delete = [], [], []
     for i in range(rounds + 50):

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT, case
 from triage import assess
 from triage.errors import EngineError, RulesError
-from triage.rulebook import GATE
+from triage.rulebook import wire_gate
 
 CASES = [
     case(symptoms=["eye_blinking"], features=["sensory_trick"], age=61, onset_age=58),
@@ -291,7 +291,10 @@ class _Counting:
     """durable_rules' binding, counting the asserts and the layers opened (gate facts)."""
 
     def __init__(self, binding):
+        from triage import engine as engine_module
+
         self.binding, self.opened, self.asserts = binding, [], 0
+        self.layers = [layer.name for layer in engine_module.default().book.layers]
 
     def __getattr__(self, name):
         call = getattr(self.binding, name)
@@ -301,7 +304,8 @@ class _Counting:
         def asserting(handle, text):
             facts = json.loads(text)
             self.asserts += 1
-            self.opened += [f["v"] for f in (facts if isinstance(facts, list) else [facts]) if f["t"] == GATE]
+            self.opened += [layer for f in (facts if isinstance(facts, list) else [facts])
+                            for layer in self.layers if wire_gate(layer) in f]
             return call(handle, text)
 
         return asserting
@@ -341,7 +345,7 @@ def test_no_rule_fires_on_answers_alone_so_the_first_gate_goes_with_them():
     book = engine_module.default().book
     for rule_id, rule in book.durable_definition(lambda rule: None).items():
         first = rule["all"][0]
-        assert first == {"layer": {"$and": [{"t": GATE}, {"v": book.rule(rule_id).layer}]}}, rule_id
+        assert first == {"layer": {wire_gate(book.rule(rule_id).layer): 1}}, rule_id
     counting = engine_module.Engine(book)
     counting._c = _Counting(counting._c)
     counting.run([{"t": "age", "v": 61}, {"t": "symptom", "v": "eye_blinking"}])

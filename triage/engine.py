@@ -41,7 +41,7 @@ from typing import Any, Iterable, Optional
 import orjson
 
 from triage.errors import EngineError
-from triage.rulebook import GATE, Pattern, Rule, RuleBook
+from triage.rulebook import Pattern, Rule, RuleBook, wire_gate, wire_type
 
 RULESET = "dystonia_triage"
 
@@ -257,7 +257,7 @@ class Engine:
         # patterns it passes, whether only later layers read it)
         self._concluded: dict[tuple, list[tuple[dict, tuple, Optional[str], int, bool]]] = {}
         definition = book.durable_definition(lambda rule: _never_called)
-        definition[_PRIME] = {"all": [{"m": {"t": _PRIME}}], "run": _never_called}
+        definition[_PRIME] = {"all": [{"m": {wire_type(_PRIME): 1}}], "run": _never_called}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             self._host = _quiet_host_class()()
@@ -282,7 +282,7 @@ class Engine:
                 if id(p) not in bits:
                     bits[id(p)] = 1 << len(bits)
                     self._needed.setdefault(p.fact, []).append((p, bits[id(p)]))
-        self._gates = [(layer.name, _dumps({"t": GATE, "v": layer.name})[:-1] + ',"sid":',
+        self._gates = [(layer.name, _dumps({wire_gate(layer.name): 1})[:-1] + ',"sid":',
                         None if n is None else [sum(bits[id(p)] for p in need) for need in n])
                        for layer, n in zip(book.layers, needs)]
 
@@ -297,7 +297,7 @@ class Engine:
         aborts. Completing an action, and deleting a session, leave the context empty; with one
         session live at a time every run reuses this slot, so it is clean from here on."""
         c, handle = self._c, self._handle
-        result = c.assert_facts(handle, _dumps([{"t": _PRIME, "sid": _PRIME_SID, "id": 1}]))
+        result = c.assert_facts(handle, _dumps([{wire_type(_PRIME): 1, "sid": _PRIME_SID, "id": 1}]))
         # until an action has started, deleting the session would free garbage: on these errors
         # it is left (one of the 1,024 slots) rather than deleted
         self._check(result[0], "the engine's first session")
@@ -379,7 +379,10 @@ class Engine:
         session, so it is made once per fact."""
         head = self._heads.get(key)
         if head is None:
-            head = _dumps({a: fact[a] for a in self._wire[fact["t"]] if a in fact})[:-1]
+            fact_type = fact["t"]
+            wire = {wire_type(fact_type): 1}
+            wire.update((a, fact[a]) for a in self._wire[fact_type] if a != "t" and a in fact)
+            head = _dumps(wire)[:-1]
             self._keep(self._heads, key, head)
         return head
 

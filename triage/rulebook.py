@@ -39,6 +39,20 @@ from triage.paths import rules_dir
 
 GATE = "gate"  # the fact type that opens a layer
 
+
+def wire_type(fact_type: str) -> str:
+    """The attribute that carries a fact's type to durable_rules (see :meth:`RuleBook.wire`):
+    the type is in the attribute's name (``"@region": 1``), not its value (``"t": "region"``).
+    durable_rules indexes the tests below a node by the attribute they read and tries each test
+    on that attribute in turn; with the type in a value, every fact would be tried against a
+    test for every type. ``@`` is not allowed in a rule book's names, so no attribute clashes."""
+    return "@" + fact_type
+
+
+def wire_gate(layer: str) -> str:
+    """The attribute that carries a layer's gate to durable_rules (see :func:`wire_type`)."""
+    return wire_type(GATE) + "@" + layer
+
 OPS = {
     "not": "ne",
     "in": "in",
@@ -308,7 +322,7 @@ def _durable_test(test: Test) -> dict:
 
 
 def _durable_pattern(p: Pattern) -> dict:
-    tests = [{"t": p.fact}] + [_durable_test(t) for t in p.tests]
+    tests = [{wire_type(p.fact): 1}] + [_durable_test(t) for t in p.tests]
     body = tests[0] if len(tests) == 1 else {"$and": tests}
     return {f"{p.alias}$not" if p.negated else p.alias: body}
 
@@ -318,7 +332,7 @@ def _durable_patterns(rule: Rule) -> list[dict]:
     last ``when`` pattern it refers to. durable_rules never matches a fact twice in one
     combination, so a negation placed after a pattern would not see the fact bound there; at
     its earliest place a negation is tested against every fact, as ``unless`` says."""
-    gate = {"layer": {"$and": [{"t": GATE}, {"v": rule.layer}]}}
+    gate = {"layer": {wire_gate(rule.layer): 1}}
     position = {p.alias: i for i, p in enumerate(rule.when)}
     after: dict[int, list[Pattern]] = {}
     for n in rule.unless:

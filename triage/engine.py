@@ -138,13 +138,26 @@ class Run:
 
     def _closures(self) -> list[int]:
         """For each firing, the firings behind it (itself, the producers of the facts it
-        matched, theirs, and so on) as a bit mask, computed for all firings at once: a
-        producer usually fired earlier, so one pass in firing order nearly settles it, and
-        passes repeat until nothing changes (a fact concluded again later also counts)."""
+        matched, theirs, and so on) as a bit mask, computed for all firings at once. A producer
+        nearly always fired earlier, so one pass in firing order settles it; only when some
+        firing matched a fact that a later firing concluded again (which also counts) do passes
+        repeat until nothing changes."""
         producers = self.producers
-        inputs = [[p for source in f.sources for p in producers.get(source, ())] for f in self.firings]
-        up = [1 << i for i in range(len(self.firings))]
-        changed = True
+        firings = self.firings
+        up: list[int] = []
+        inputs: list[list[int]] = []
+        forward = False
+        for i, f in enumerate(firings):
+            before = [p for source in f.sources for p in producers.get(source, ())]
+            inputs.append(before)
+            mask = 1 << i
+            for p in before:
+                if p < i:
+                    mask |= up[p]
+                else:
+                    forward = True
+            up.append(mask)
+        changed = forward
         while changed:
             changed = False
             for i, before in enumerate(inputs):
@@ -155,8 +168,6 @@ class Run:
                     up[i] = mask
                     changed = True
         return up
-
-
 
 
 def fact_key(fact: dict) -> tuple:

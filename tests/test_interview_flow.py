@@ -299,6 +299,26 @@ def test_an_educator_answering_sees_each_rule_as_it_fires():
     assert "Rule fired:" not in drive(*keys_for({**script, "respondent": "clinician"}), FINISH).out
 
 
+def test_a_nurse_gets_the_chart_summary_with_the_result_and_a_patient_does_not():
+    # a nurse (the clinician respondent) pastes one block into the record; it lists what the
+    # patient denied, as `assess --format summary` of the same answers does
+    script = {**ADULT, "age": 45, "onset_age": 40, "symptoms": ["neck_craning"], "sensory_trick": "yes"}
+    heading = f"-- {KB.interview.chart_title} --"
+    nurse = drive(*keys_for({**script, "respondent": "clinician"}), FINISH)
+    assert nurse.code == 0, nurse.out
+    chart = nurse.out.split(heading, 1)[1]
+    assert chart.lstrip("\n").startswith(KB.chart.title)
+    assert "Care level: " in chart and "Pertinent negatives: " in chart
+    negatives = next(line for line in chart.splitlines() if line.startswith("Pertinent negatives: "))
+    terms = KB.chart.terms  # the script answered no family history, no medicine, no other history
+    for denied in (f"{KB.chart.negation} {terms.history['family_history']}", terms.dopamine_blocker["none"],
+                   f"{KB.chart.negation} {terms.history['stroke']}"):
+        assert denied in negatives, negatives
+    assert nurse.out.index(heading) > nurse.out.index(f"-- {KB.interview.result_title} --")
+    patient = drive(*keys_for({**script, "respondent": "self"}), FINISH)
+    assert patient.code == 0 and heading not in patient.out and KB.chart.title not in patient.out
+
+
 def test_the_help_under_a_question_is_worded_for_whoever_is_answering():
     script = {**ADULT, "age": 45, "onset_age": 40, "symptoms": ["neck_craning"]}
     for respondent, shown, not_shown in (

@@ -189,6 +189,33 @@ def test_rule_ids_and_source_keys_are_for_clinicians_and_educators(client, respo
     assert ("Every rule that fired, in order" in r.text) is shown  # the whole trace, for them too
 
 
+@pytest.mark.parametrize("respondent", ["self", "caregiver", "clinician"])
+def test_a_nurse_gets_the_chart_summary_on_the_result_page(client, tmp_path, respondent):
+    # a nurse copies one block into the record (or downloads it); it is the block
+    # `assess --format summary` gives for the answers downloaded for a clinic system
+    import html as html_mod
+
+    r = walk(client, BLEPHAROSPASM, respondent=[respondent])
+    answers = {"answers": answers_of(r.text)}
+    r = client.post("/step", data={**answers, "go": "result"})
+    found = re.search(r'<pre class="chart"[^>]*>(.*?)</pre>', r.text, re.S)
+    if respondent != "clinician":  # a patient or a carer has the report to bring
+        assert found is None and "/download/summary.txt" not in r.text
+        return
+    block = html_mod.unescape(found.group(1))
+    assert KB.interview.chart_title in text_of(r.text)
+    assert block.startswith(KB.chart.title) and "Pertinent negatives: " in block
+    got = client.post("/download/summary.txt", data=answers)
+    assert got.headers["content-type"].startswith("text/plain")
+    assert got.headers["content-disposition"] == 'attachment; filename="dystonia-triage-summary.txt"'
+    assert got.text == block
+    response = tmp_path / "response.fhir.json"
+    response.write_bytes(client.post("/download/response.fhir.json", data=answers).content)
+    cli = run_cli("assess", str(response), "--format", "summary")
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout == block
+
+
 def test_the_downloads_carry_the_case_the_answers_make(client):
     from triage import fhir
 

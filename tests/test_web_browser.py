@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.webhelp import trick_question
+from triage.models import KB
 
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium")
@@ -394,6 +395,11 @@ def test_the_result_reflows_at_200_percent_zoom(visit):
     assert v.title() == "The result"
     assert "How urgent: EMERGENCY: go to an emergency department now" in v.text()
     v.check("result")
+    # a nurse's result carries the chart summary: its long lines wrap, nothing scrolls sideways
+    post_answers(v, {"red_flags": [], "respondent": "clinician", "age": 45, "onset_age": 40,
+                     "symptoms": ["neck_craning"], "sensory_trick": "yes", "family_history": "no"}, "result")
+    assert KB.interview.chart_title in v.text() and KB.chart.title in v.text()
+    v.check("clinician-result")
     post_answers(v, {"red_flags": [], "respondent": "clinician", "age": 9}, "review")
     v.check("question")
 

@@ -264,6 +264,7 @@ class InterviewText(_Strict):
     not_answered: str
     skipped: str
     result_title: str
+    chart_title: str
     how_prompt: str
     how_title: str
     how_answers: str

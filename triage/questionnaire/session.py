@@ -295,6 +295,19 @@ class Session:
         clinician or an educator; a patient or a carer reads each rule in its own words."""
         return self.who() in ("clinician", "educator")
 
+    def shows_chart(self) -> bool:
+        """Whether the result comes with the chart summary (the nurse's block to paste into
+        the record): for a clinician. A patient or a carer has the report to bring."""
+        return self.who() == "clinician"
+
+    def chart(self, a: "Assessment") -> str:
+        """The chart summary of the result ``a`` of these answers, with what was answered
+        "no" or "not sure" (the same block as ``assess --format summary``)."""
+        from triage import report
+        from triage.assessment import to_case
+
+        return report.summary(a, to_case(self.case()), asked=self.record())
+
     def help(self, q: Question) -> Optional[str]:
         """The help shown under ``q``, worded for whoever is answering."""
         return q.help_for(self.who())

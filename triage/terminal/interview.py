@@ -258,6 +258,10 @@ class TerminalInterview:
         self.io.say(f"-- {self.t.result_title} --")
         self.io.say(report.text(a, rules=self.educating, width=self.width,
                                 respondent=self.session.who()).rstrip("\n"))
+        if self.session.shows_chart():  # one block a nurse copies into the record as it is
+            self.io.say()
+            self.io.say(f"-- {self.t.chart_title} --")
+            self.io.say(self.session.chart(a).rstrip("\n"))
         try:
             self.how(a)
             self.offer_save(a)

@@ -60,6 +60,8 @@ DOWNLOADS = [
     ("case.json", "Download the answers (JSON)"),
     ("response.fhir.json", "Download the answers for a clinic system (FHIR)"),
 ]
+# and for a clinician, the chart summary (Session.shows_chart)
+CHART_DOWNLOAD = ("summary.txt", "Download the chart summary (text)")
 
 # No script or style from anywhere but here, no framing, no plugins, forms post only here.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -515,12 +517,14 @@ class Pages:
 
         steps = [step_text(s, emergency, session.who(), a) for s in a.next_steps]
         steps_heading = self.kb.report.after_emergency_heading if emergency else self.kb.report.next_steps_heading
-        return self.render("result.html", session=session, title=self.iv.text.result_title, a=a,
+        chart = session.chart(a) if session.shows_chart() else None
+        downloads = DOWNLOADS + [CHART_DOWNLOAD] if chart is not None else DOWNLOADS
+        return self.render("result.html", session=session, title=self.iv.text.result_title, a=a, chart=chart,
                            steps=steps, steps_heading=steps_heading,
                            case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
                            # rule ids and source keys for those who read them; a patient reads the words
                            expert=session.shows_rule_ids(),
-                           unfinished=not session.complete(), downloads=DOWNLOADS, status=status,
+                           unfinished=not session.complete(), downloads=downloads, status=status,
                            treatments=treatments.for_result(self.kb, a, session.who()), specialist=specialist,
                            # a page showing clinics near a place is not kept for Back and Forward
                            cache=near is None)
@@ -648,6 +652,8 @@ class Pages:
         if name == "case.json":
             body = json.dumps(session.case(), indent=2, ensure_ascii=False) + "\n"  # as the terminal saves it
             return _attachment(body, "application/json", "dystonia-triage-case.json")
+        if name == CHART_DOWNLOAD[0]:
+            return _attachment(session.chart(a), "text/plain; charset=utf-8", "dystonia-triage-summary.txt")
         if name == "response.fhir.json":
             status = "completed" if session.complete() else "in-progress"
             doc = fhir.response_from_answers(session.active, status=status)

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if not plain and not sys.stdin.isatty():
             print("dystonia-triage: " + " ".join(iv.text.not_a_terminal.split()), file=sys.stderr)
             return EXIT_USAGE
-        session, note = resumed(iv, read_input(resume), resume) if resume else (iv.session(), None)
+        session = resumed(iv, read_input(resume), resume) if resume else iv.session()
         preset(session, audience)
     from triage.terminal import firstscreen
     from triage.terminal.interview import TerminalInterview, words
@@ -70,12 +70,11 @@ def run(args: argparse.Namespace) -> int:
     io: Any = PlainIO(words(iv)) if plain else KeysIO(words(iv))
     if ahead is not None:
         io = ahead.primed(io)
-        note = None
     elif not (plain or resume or sys.dont_write_bytecode):  # kept like byte-code: the next start draws it at once
         io = firstscreen.Recorder(io, lambda screen, width: firstscreen.save(audience, width, screen))
     # drawn ahead, the engine was built behind the first screen: no second warm-up
     return TerminalInterview(io, session, educator=audience == "educator", resumed_from=resume,
-                             resume_note=note, clinics_file=clinics_file, warm_up=ahead is None).run()
+                             clinics_file=clinics_file, warm_up=ahead is None).run()
 
 
 def preset(session, audience: Optional[str]) -> None:
@@ -152,31 +151,16 @@ def _resumed_from_case(iv, doc: dict, name: str):
 
 def resumed(iv, text: str, name: str):
     """The session saved at Ctrl-C (a FHIR QuestionnaireResponse, in-progress), or from a case
-    file (the answers saved at the end), and a note to show when it was saved by another
-    version of the questions (``None`` otherwise).
-
-    A file from another major version is refused: its questions may mean something else. From
-    another minor or patch version, every answer is checked again against today's questions
-    (as always), and the note says so.
-    """
+    file (the answers saved at the end). A response to another version of the questions is
+    refused with both versions named (``fhir.check_canonical``): its questions or answer codes
+    may mean something else."""
     from triage import fhir
     from triage.inputs import load_json
     from triage.questionnaire.answers import AnswerError
 
     doc = load_json(text, name)
     if isinstance(doc, dict) and "resourceType" not in doc:
-        return _resumed_from_case(iv, doc, name), None
-    note = None
-    canonical = doc.get("questionnaire") if isinstance(doc, dict) else None
-    if isinstance(canonical, str) and "|" in canonical:
-        # the version of the questions (the Questionnaire's), not of the knowledge base
-        saved, now = canonical.rsplit("|", 1)[1], iv.kb.fhir.questionnaire_version
-        if saved != now:
-            if saved.split(".")[0] != now.split(".")[0]:
-                raise InputProblem(f"{name}: questionnaire: saved with version {saved} of the questions, and this "
-                                   f"is version {now}, whose questions may mean something else; start again "
-                                   "(the file is kept as it is)")
-            note = iv.text.resumed_other_version.format(saved=saved, now=now)
+        return _resumed_from_case(iv, doc, name)
     try:
         answers, regions, _status = fhir.answers_from_response(doc, name)
     except fhir.ResponseError as exc:
@@ -184,6 +168,6 @@ def resumed(iv, text: str, name: str):
     if regions is not None:
         raise _exact_regions(name, f"a case's body regions exactly ({fhir.REGIONS_ITEM})")
     try:
-        return iv.session(answers), note
+        return iv.session(answers)
     except AnswerError as exc:
         raise InputProblem(f"{name}: {exc}") from None

@@ -279,7 +279,6 @@ class InterviewText(_Strict):
     interrupted: str
     resume_hint: str
     resumed: str
-    resumed_other_version: str
     save_exists: str
     save_new_name: str
     save_again: str

@@ -71,7 +71,7 @@ class TerminalInterview:
 
     def __init__(self, io, session: Session, *, educator: bool = False, err: Optional[TextIO] = None,
                  folder: Path = Path("."), warm_up: bool = True, resumed_from: Optional[str] = None,
-                 resume_note: Optional[str] = None, clinics_file: Optional[Path] = None):
+                 clinics_file: Optional[Path] = None):
         self.io = io
         self.session = session
         self.iv = session.questionnaire
@@ -81,7 +81,6 @@ class TerminalInterview:
         self.folder = folder
         self.warm_up = warm_up
         self.resumed_from = resumed_from
-        self.resume_note = resume_note
         self.last = None  # the assessment after the last answer (for educators' firings)
         self.section: Optional[str] = None
         self.shown = None  # the assessment shown as the result
@@ -150,8 +149,6 @@ class TerminalInterview:
         say(_wrap(keys, width=self.width))
         if self.resumed_from:
             say(self.t.resumed.format(path=self.resumed_from))
-        if self.resume_note:
-            say(_wrap(self.resume_note, width=self.width))
         say()
 
     def questions(self) -> bool:

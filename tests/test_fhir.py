@@ -127,7 +127,9 @@ def test_a_place_the_export_cannot_be_saved_gets_a_clear_message_and_nothing_is_
 def roundtrip(case: Case) -> Case:
     doc = json.loads(json.dumps(fhir.response_from_case(case)))
     QuestionnaireResponse.model_validate(doc)
-    assert doc["status"] == "completed"
+    # the warning signs are required: a case that reports none (it says only what was
+    # reported) cannot make a completed response
+    assert doc["status"] == ("completed" if case.red_flags else "in-progress")
     links = {i["linkId"] for i in items(doc)} - {f"section.{s.id}" for s in KB.sections}
     assert links <= {q.id for q in KB.questions} | {fhir.REGIONS_ITEM}
     back, _asked = fhir.case_from_response(doc)
@@ -218,9 +220,11 @@ ANSWER_SETS = [
 @pytest.mark.parametrize("status", ["completed", "in-progress"])
 def test_answers_survive_the_round_trip(answers, status):
     doc = fhir.response_from_answers(answers, status=status)
-    assert doc["status"] == status
+    # a response without the required warning signs is never marked completed
+    expected = status if "red_flags" in answers else "in-progress"
+    assert doc["status"] == expected
     back, regions, got_status = fhir.answers_from_response(json.loads(json.dumps(doc)))
-    assert back == answers and regions is None and got_status == status
+    assert back == answers and regions is None and got_status == expected
 
 
 def test_in_progress_response_saves_partial_answers():
@@ -454,3 +458,27 @@ def test_a_response_gives_each_question_as_it_was_worded_for_whoever_answered(wh
         assert "you" not in age["text"].lower().split()
     back, _regions, _status = fhir.answers_from_response(json.loads(json.dumps(doc)))
     assert back == answers
+
+
+def test_a_case_that_reports_no_warning_sign_is_exported_in_progress_and_still_assessed(tmp_path):
+    # The Questionnaire requires the warning signs. A case file says only what was reported,
+    # so one that reports none has no answer for them: its response must not claim to be
+    # completed (a validator that reads the Questionnaire would refuse it), and `assess`
+    # still reads it, with the same result.
+    example = ROOT / "examples" / "blepharospasm.json"
+    r = run_cli("assess", str(example), "--format", "fhir")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "in-progress"
+    assert "red_flags" not in {i["linkId"] for i in items(doc) if "answer" in i}
+    saved = tmp_path / "response.json"
+    saved.write_text(r.stdout)
+    again = run_cli("assess", str(saved), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    first = assess(json.loads(example.read_text()))
+    back = json.loads(again.stdout)
+    assert (back["care_level"], [c["type"] for c in back["candidates"]]) == \
+        (first.care_level, [c.type for c in first.candidates])
+    # with a warning sign reported, the required item is answered and the response completed
+    flagged = {**json.loads(example.read_text()), "red_flags": ["breathing_difficulty"]}
+    assert fhir.response_from_case(Case.model_validate(flagged))["status"] == "completed"

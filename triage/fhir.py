@@ -237,6 +237,12 @@ def _is_required(q: Question) -> bool:
     return q.fills == "red_flags"
 
 
+def unanswered_required(answers: dict) -> list[str]:
+    """The required questions (see :func:`_is_required`) that apply to ``answers`` but are not
+    answered: a response that leaves any out cannot be ``completed``."""
+    return [q.id for q in KB.questions if _is_required(q) and q.id not in answers and q.applies(answers, record=True)]
+
+
 def question_item(q: Question, audience: Optional[str] = None, offered: Optional[list] = None) -> dict:
     """The Questionnaire item of a question, worded for ``audience``; ``offered`` limits a
     checklist's options to those choices (the adaptive form shows only those that matter)."""
@@ -433,12 +439,16 @@ def response_from_answers(answers: dict, *, status: str = "completed", regions: 
     """A QuestionnaireResponse of an answer set (question id -> answer), validated.
 
     ``regions``: the case's body regions, carried exactly in the hidden ``case.regions`` item.
+    A response that leaves a required item unanswered (the warning signs) is ``in-progress``
+    whatever ``status`` asks: a ``completed`` one would break the Questionnaire's rules.
     """
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     if status not in STATUSES:
         raise ValueError(f"status {status!r}; allowed: {', '.join(STATUSES)}")
     check_answers(answers)
+    if status == "completed" and unanswered_required(answers):
+        status = "in-progress"  # the Questionnaire's required items are not all answered
     # who answered: the response names their Questionnaire and gives each question as it was
     # worded for them ("How old is the patient?" for a nurse)
     respondent = next((answers[q.id] for q in KB.questions if q.fills == "respondent" and q.id in answers), None)
@@ -785,7 +795,11 @@ def answers_from_case(case: Case, asked: Optional[Asked] = None) -> dict:
 def response_from_case(case: Case, *, status: str = "completed", authored: Optional[str] = None,
                        asked: Optional[Asked] = None) -> dict:
     """The QuestionnaireResponse of a case; reading it back gives the same case (and, with the
-    ``asked`` record of a questionnaire, the same "no" and "not sure" answers)."""
+    ``asked`` record of a questionnaire, the same "no" and "not sure" answers).
+
+    A case says only what was reported: one that reports no warning sign, without a record
+    that they were asked and denied, leaves the required warning-signs item unanswered, so its
+    response is ``in-progress`` (a ``completed`` one would break the Questionnaire's rules)."""
     return response_from_answers(answers_from_case(case, asked), status=status,
                                  regions=list(case.regions) or None, authored=authored)
 

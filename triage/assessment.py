@@ -106,8 +106,6 @@ class _Tables:
                       for name in ("causes", "mimics", "next_steps")}
         self.cause_first = kb.coding.cause_first
         self.disclaimer = kb.text.disclaimer
-        self.book = None  # the rule book ``rule_about`` was made for (see _trace)
-        self.rule_about: Optional[dict[str, dict]] = None
 
 
 _tables: Optional[_Tables] = None
@@ -123,15 +121,8 @@ def _tables_of(kb) -> _Tables:
 
 def _trace(run, book) -> list[TraceEntry]:
     """One trace entry per firing, from the engine's own records (valid by construction)."""
-    tables = _tables_of(KB)
-    about = tables.rule_about
-    if about is None or tables.book is not book:
-        # what each rule's entries share: its id, layer, explanation and source
-        about = tables.rule_about = {r.id: {"rule": r.id, "layer": r.layer, "explain": r.explain, "source": r.source}
-                                     for r in book.rules}
-        tables.book = book
-    made = _made
-    return [made(TraceEntry, {**about[f.rule], "matched": f.matched, "concluded": f.concluded})
+    heads, made = book.trace_heads, _made
+    return [made(TraceEntry, {**heads[f.rule], "matched": f.matched, "concluded": f.concluded})
             for f in run.firings]
 
 

@@ -41,7 +41,8 @@ GATE = "gate"  # the fact type that opens a layer
 
 
 def wire_type(fact_type: str) -> str:
-    """The attribute that carries a fact's type to durable_rules (see :meth:`RuleBook.wire`):
+    """The attribute that carries a fact's type to durable_rules (patterns here, facts in
+    ``Engine._head``):
     the type is in the attribute's name (``"@region": 1``), not its value (``"t": "region"``).
     durable_rules indexes the tests below a node by the attribute they read and tries each test
     on that attribute in turn; with the type in a value, every fact would be tried against a
@@ -52,6 +53,7 @@ def wire_type(fact_type: str) -> str:
 def wire_gate(layer: str) -> str:
     """The attribute that carries a layer's gate to durable_rules (see :func:`wire_type`)."""
     return wire_type(GATE) + "@" + layer
+
 
 OPS = {
     "not": "ne",
@@ -261,6 +263,9 @@ class RuleBook:
             for p in r.when + r.unless:
                 self._patterns.setdefault(p.fact, []).append(p)
         self._consumed: dict[str, bool] = {}
+        # what every trace entry of a rule shares (the Assessment copies it for each firing)
+        self.trace_heads = {r.id: {"rule": r.id, "layer": r.layer, "explain": r.explain, "source": r.source}
+                            for r in self.rules}
         # (fact type, the case field it comes from), for the fact types that are answers
         self.case_fields = [(name, spec.from_case) for name, spec in self.facts.items() if spec.from_case]
 

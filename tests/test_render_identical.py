@@ -1,5 +1,6 @@
-"""The fast paths print exactly what the plain ones print: JSON through Pydantic's serializer is
-byte-identical to ``json.dumps(model_dump(), indent=2)``; text with its cached paragraphs is
+"""The fast paths print exactly what the plain ones print: JSON through orjson
+(``assessment.to_json``) is byte-identical to Pydantic's ``model_dump_json`` and to
+``json.dumps(model_dump(), indent=2)``; text with its cached paragraphs is
 identical to text filled afresh; and the assessment, built without validation, is valid."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from triage import assess, render, report, teaching
-from triage.assessment import to_case
+from triage.assessment import to_case, to_json
 from triage.models import Assessment
 
 CASES = [tc.case for tc in teaching.default()] + [
@@ -46,3 +47,19 @@ def test_the_assessment_built_without_validation_is_valid(results):
         again = Assessment.model_validate(a.model_dump(mode="json"))
         assert again.model_dump() == a.model_dump()
         assert again.model_dump_json() == a.model_dump_json()
+
+
+def test_to_json_is_pydantics_json_on_every_case():
+    """Every case of the engine's tests (each dystonia type, region set, cause and red flag):
+    the assessment built from the run, and the same assessment validated again from its JSON
+    (fields then in the models' own order), give Pydantic's bytes, compact and indented."""
+    from tests.test_engine import _every_case
+
+    count = 0
+    for case in _every_case():
+        a = assess(case)
+        for one in (a, Assessment.model_validate_json(a.model_dump_json())):
+            assert to_json(one) == one.model_dump_json().encode()
+            assert to_json(one, indent=True) == one.model_dump_json(indent=2).encode()
+        count += 1
+    assert count > 2000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+import orjson
 from pydantic import ValidationError
 
 from triage import engine as engine_mod
@@ -82,6 +83,17 @@ def _codes(codes, skip: tuple[str, ...] = ()) -> list[Code]:
         if value and key not in skip:
             out.append(_built(Code, system=system, code=value, display=getattr(KB.code_titles, key)[value]))
     return out
+
+
+def _fields(model) -> dict:
+    return model.__dict__
+
+
+def to_json(assessment: Assessment, indent: bool = False) -> bytes:
+    """The assessment as JSON, byte for byte what ``model_dump_json()`` (or ``indent=2``) gives,
+    in a quarter of the time (orjson walks the models' fields, which hold plain JSON values in
+    their declared order; tests/test_assessment_json.py compares the two on every test case)."""
+    return orjson.dumps(assessment, default=_fields, option=orjson.OPT_INDENT_2 if indent else 0)
 
 
 def assess(data: Union[Case, dict]) -> Assessment:

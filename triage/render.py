@@ -37,9 +37,11 @@ def render(results: Sequence["Assessment"], cases: Sequence["Case"], fmt: str, b
 
     asked = list(asked) if asked is not None else [None] * len(results)
     if fmt == "json":
-        # Pydantic's own serializer: the same bytes as json.dumps(indent=2) of model_dump
+        # the same bytes as Pydantic's model_dump_json(indent=2) (and json.dumps of model_dump)
         if not batch:
-            return results[0].model_dump_json(indent=2) + "\n"
+            from triage.assessment import to_json
+
+            return to_json(results[0], indent=True).decode() + "\n"
         return _assessments().dump_json(list(results), indent=2).decode() + "\n"
     if fmt == "fhir":
         from triage import fhir

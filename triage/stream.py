@@ -227,7 +227,7 @@ class Outcome:
 def assess_stream(stream: IO[bytes], out: IO[str], name: str, err: IO[str] = sys.stderr,
                   total_bytes: Optional[int] = None, flush_each: bool = False) -> Outcome:
     """Assess every case of ``stream`` and write one JSON line for each to ``out``."""
-    from triage.assessment import assess
+    from triage.assessment import assess, to_json
     from triage.inputs import input_from
     from triage.errors import CaseError
 
@@ -244,7 +244,7 @@ def assess_stream(stream: IO[bytes], out: IO[str], name: str, err: IO[str] = sys
             else:
                 try:
                     case, _asked = input_from(item.value, f"{name} {unit} {item.where}")
-                    out.write(assess(case).model_dump_json())
+                    out.write(to_json(assess(case)).decode())
                     out.write("\n")
                 except CaseError as exc:
                     problems = str(exc).splitlines()

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from triage import __version__, clinics, knowledge
-from triage.assessment import assess
+from triage.assessment import assess, to_json
 from triage.inputs import (MAX_DEPTH, MAX_DIGITS, MAX_INPUT_BYTES, InputProblem, NotJson, items_of, load_json,
                            parse_document)
 from triage.models import Assessment, Case
@@ -378,7 +378,7 @@ def create_app() -> FastAPI:
             return [c.model_dump(mode="json", exclude_none=True) for c, _asked in inputs]
         # one assessment at a time, serialised on its own: a batch never holds the interpreter
         # lock for long in one call (json.dumps of a whole batch would, and /healthz would wait)
-        parts = [assess(c).model_dump_json().encode() for c, _asked in inputs]
+        parts = [to_json(assess(c)) for c, _asked in inputs]
         body = b"[" + b",".join(parts) + b"]" if batch else parts[0]
         return Response(body, media_type="application/json")
 

@@ -69,6 +69,6 @@ def _warm() -> None:
 def assess_json(doc) -> bytes:
     """The assessments of a batch already validated by the server (a list of case dicts), as
     the API's JSON array."""
-    from triage.assessment import assess
+    from triage.assessment import assess, to_json
 
-    return b"[" + b",".join(assess(case).model_dump_json().encode() for case in doc) + b"]"
+    return b"[" + b",".join(to_json(assess(case)) for case in doc) + b"]"

@@ -360,3 +360,41 @@ def test_a_caller_editing_an_assessment_changes_no_later_one():
         for fact in entry.concluded + list(entry.matched.values()):
             fact["v"] = "spoiled"
     assert summary(assess(c)) == expected
+
+
+def _fnv1a_32(text: str) -> int:
+    """durable_rules' fnv1Hash32 (src/rules/state.c), by which it finds a fact it holds."""
+    h = 2166136261
+    for byte in text.encode():
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def test_no_fact_can_be_taken_for_one_the_engine_already_holds():
+    # durable_rules refuses a fact ("already held") when a fact of the session has an id with
+    # the same 32-bit hash. Every fact and gate the adapter asserts carries an id of its own,
+    # numbered in the session, and those numbers, far past the most a case asserts, all hash
+    # apart: no case can meet a false "already held" (a gate without an id would get one from a
+    # hash of its content, which may meet any other).
+    import triage.engine as engine_module
+    from triage.assessment import case_facts, to_case
+
+    seen: list[list[dict]] = []
+
+    class Recording(_Counting):
+        def __getattr__(self, name):
+            call = getattr(self.binding, name)
+            if name != "assert_facts":
+                return call
+            return lambda handle, text: (seen.append(json.loads(text)), call(handle, text))[1]
+
+    eng = engine_module.Engine(engine_module.default().book)
+    eng._c = Recording(eng._c)
+    regions = ["eyes", "face_jaw", "larynx", "neck", "trunk", "upper_limb_left", "upper_limb_right",
+               "lower_limb_left", "lower_limb_right"]
+    eng.run(case_facts(to_case(case(regions=regions, age=9, red_flags=[]))))
+    ids = [f["id"] for batch in seen for f in batch]
+    assert len(ids) == sum(len(batch) for batch in seen) and len(set(ids)) == len(ids)
+    assert any(wire_gate("next_steps") in f for batch in seen for f in batch)
+    assert max(ids) < 2_000
+    assert len({_fnv1a_32(str(i)) for i in range(1, 2_000)}) == 1_999

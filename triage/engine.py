@@ -204,6 +204,17 @@ class _Session:
         text = head + self.tail + str(len(key_of) - 1) + "}"
         return text
 
+    def gate(self, head: str) -> str:
+        """A layer's gate as asserted (``head``: its JSON up to the session id). It too gets an
+        id from the session's count: durable_rules takes a fact for one it holds ("already
+        held") when their ids have the same 32-bit FNV-1a hash, and gives a fact without an id
+        one made from a 64-bit hash of its content, which may meet another's. The decimal ids
+        below 797,186 all have distinct hashes (40,189 and 797,186 are the first pair that
+        share one), so no session here can meet a false "already held"."""
+        key_of = self.key_of
+        key_of.append(())  # no rule reads a gate's key (see Engine._fire)
+        return head + self.sid_json + ',"id":' + str(len(key_of) - 1) + "}"
+
 
 def _needs(book: RuleBook, index: int) -> Optional[list[tuple[Pattern, ...]]]:
     """For the layer at ``index``: for each of its rules, the ``when`` patterns on fact types
@@ -477,7 +488,7 @@ class Engine:
                         continue  # no rule of this layer can ever fire in this session
                     started = True
                     batch, session.later = session.later, []
-                    batch.append(head + session.sid_json + "}")
+                    batch.append(session.gate(head))
                     self._settle(session, c.assert_facts(handle, "[" + ",".join(batch) + "]"),
                                  "layer {} (and the facts held for it)", name)
             finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from triage import engine as engine_mod
 from triage import knowledge as kbase
@@ -63,15 +63,20 @@ def _built(model, **values):
 
 def _made(model, values: dict):
     """:func:`_built` from a dict of the values (no keyword call: the trace makes one per firing)."""
-    obj = model.__new__(model)
+    obj = _new(model)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_fields(obj, set(values))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
+# what BaseModel's own __setattr__ would route: its slots, set through their descriptors
 _set = object.__setattr__
+_new = object.__new__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _codes(codes, skip: tuple[str, ...] = ()) -> list[Code]:

@@ -91,7 +91,7 @@ class Firing:
 class Run:
     """Everything one assessment produced: the facts known at the end and the firings."""
 
-    __slots__ = ("answers", "facts", "firings", "producers", "_because", "_upstream", "_by_type")
+    __slots__ = ("answers", "facts", "firings", "producers", "_because", "_upstream", "_by_type", "_keys")
 
     def __init__(self, answers: list[dict], facts: dict[tuple, dict], firings: list[Firing],
                  producers: dict[tuple, list[int]]):
@@ -102,18 +102,23 @@ class Run:
         self._because: dict[tuple, list[str]] = {}
         self._upstream: Optional[list[int]] = None
         self._by_type: Optional[dict[str, list[dict]]] = None
+        self._keys: dict[int, tuple] = {}  # id() of a fact of ``facts`` -> its key
 
     def of_type(self, fact_type: str) -> list[dict]:
         by_type = self._by_type
         if by_type is None:
             by_type = self._by_type = {}
-            for f in self.facts.values():
+            keys = self._keys
+            for key, f in self.facts.items():
                 by_type.setdefault(f["t"], []).append(f)
+                keys[id(f)] = key
         return list(by_type.get(fact_type, ()))
 
     def because(self, fact: dict) -> list[str]:
         """The rules behind ``fact``, back to the answers, in firing order."""
-        key = fact_key(fact)
+        key = self._keys.get(id(fact))
+        if key is None or self.facts.get(key) is not fact:  # not one of_type gave: work it out
+            key = fact_key(fact)
         cached = self._because.get(key)
         if cached is None:
             cached = self._because[key] = self._trace_back(key)

@@ -193,6 +193,24 @@ def test_causes_need_a_movement_complaint():
     assert result.causes == [] and result.care_level == "information"
 
 
+@pytest.mark.parametrize("flag, counts", [
+    ("eyes_stuck_upward", True),     # an oculogyric crisis is a dystonic posture of the eyes
+    ("continuous_spasms", True),
+    ("breathing_difficulty", False),  # may have other causes: no movement complaint on its own
+    ("swallowing_difficulty", False),
+    ("stroke_signs", False),
+])
+def test_a_warning_sign_that_is_a_movement_is_a_movement_complaint(flag, counts):
+    # No symptom ticked ("None of these"), eyes stuck upward, a medicine started two days ago:
+    # the emergency comes with the acute dystonic reaction for the emergency team to weigh.
+    result = run_assess(red_flags=[flag], dopamine_blocker="recent", age=23)
+    assert ids(result.causes) == (["drug_induced_acute"] if counts else [])
+    assert (result.care_level in ("emergency", "emergency_ambulance"))
+    because = [r for c in result.causes for r in c.because]
+    assert ("complaint_from_warning_sign" in because) == counts
+    assert result.candidates == []  # no body region: no dystonia type is named
+
+
 # --- care levels --------------------------------------------------------------------------------------
 
 RED_FLAG_LEVELS = {

@@ -115,6 +115,9 @@ class RedFlag(Strict):
     label: str
     care_level: Id
     source: str
+    # the sign is itself an involuntary movement or posture (eyes forced upward, spasms that
+    # do not stop): it counts as a movement complaint, even when no symptom is ticked
+    movement: bool = False
 
 
 class CareLevel(Strict):

@@ -177,6 +177,7 @@ def test_a_mimic_never_hides_a_red_flag():
     ({"dopamine_blocker": "none", "age": 50}, ["idiopathic"]),
     ({"dopamine_blocker": "unknown", "age": 50}, ["idiopathic"]),
     ({"history": ["stroke", "family_history"], "age": 50}, ["structural", "genetic"]),
+    ({"red_flags": ["recent_head_injury"], "age": 50}, ["structural"]),  # no history ticked
 ])
 def test_causes(fields, causes):
     assert ids(run_assess(symptoms=["neck_craning"], **fields).causes) == causes
@@ -193,18 +194,20 @@ def test_causes_need_a_movement_complaint():
     assert result.causes == [] and result.care_level == "information"
 
 
-@pytest.mark.parametrize("flag, counts", [
-    ("eyes_stuck_upward", True),     # an oculogyric crisis is a dystonic posture of the eyes
-    ("continuous_spasms", True),
-    ("breathing_difficulty", False),  # may have other causes: no movement complaint on its own
-    ("swallowing_difficulty", False),
-    ("stroke_signs", False),
+@pytest.mark.parametrize("flag, causes", [
+    ("eyes_stuck_upward", ["drug_induced_acute"]),  # an oculogyric crisis is a dystonic posture of the eyes
+    ("continuous_spasms", ["drug_induced_acute"]),
+    ("recent_head_injury", ["drug_induced_acute", "structural"]),  # "the movements began ..."
+    ("breathing_difficulty", []),  # may have other causes: no movement complaint on its own
+    ("swallowing_difficulty", []),
+    ("stroke_signs", []),
 ])
-def test_a_warning_sign_that_is_a_movement_is_a_movement_complaint(flag, counts):
+def test_a_warning_sign_that_is_a_movement_is_a_movement_complaint(flag, causes):
     # No symptom ticked ("None of these"), eyes stuck upward, a medicine started two days ago:
     # the emergency comes with the acute dystonic reaction for the emergency team to weigh.
+    counts = bool(causes)
     result = run_assess(red_flags=[flag], dopamine_blocker="recent", age=23)
-    assert ids(result.causes) == (["drug_induced_acute"] if counts else [])
+    assert ids(result.causes) == causes
     assert (result.care_level in ("emergency", "emergency_ambulance"))
     because = [r for c in result.causes for r in c.because]
     assert ("complaint_from_warning_sign" in because) == counts

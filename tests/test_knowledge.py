@@ -58,6 +58,8 @@ def test_every_contract_id_is_in_the_knowledge_base():
     ("settings.yaml", "source: EFNS11", "source: NOPE", r"settings.yaml: settings.genetic_testing_onset_below.source: unknown source 'NOPE'"),
     ("mimics.yaml", "- id: tics", "- id: essential_tremor", r"mimics.yaml: mimics.2: duplicate id 'essential_tremor'"),
     ("text.yaml", "text:", "txt:", r"text.yaml: unknown key 'txt'"),
+    ("treatments.yaml", "with_step: levodopa_trial", "with_step: levodopa_trail",
+     r"treatments.yaml: treatments.focal.lower_limb.0.with_step: unknown next step 'levodopa_trail'"),
     ("causes.yaml", "causes:", "causes: [", r"causes.yaml: not valid YAML"),
     ("fhir.yaml", "question: dopamine_blocker, answer: recent", "question: dopamine_blocker, answer: lately",
      r"fhir.yaml: fhir.emergency_answers.0.answer: 'lately' is not a choice of dopamine_blocker; choices: none, recent"),

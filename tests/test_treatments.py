@@ -38,6 +38,8 @@ def test_every_pattern_has_sourced_treatments_in_plain_safe_words_in_the_report(
         assert not wording_problems(words), words
         assert "should take" not in words.lower() and "you have" not in words.lower()
     case, a = a_case_reaching(table, pattern)
+    steps = {s.id for s in a.next_steps}
+    entries = [e for e in entries if e.with_step is None or e.with_step in steps]  # the rest: below
     md = report.markdown(a, case)
     html = visible_text(report.html_report(a, case), "html")
     text = report.text(a)
@@ -114,3 +116,22 @@ def test_a_patients_result_screen_leaves_the_source_keys_to_educators():
     assert HEADING in patient and "Source:" not in patient[patient.index(HEADING):]
     assert "Source: AAN16" in report.text(a, rules=True)
     assert "Simpson et al." in report.markdown(a, tc.case)
+
+
+@pytest.mark.parametrize("case, levodopa", [
+    ({"age": 9, "symptoms": ["foot_cramping"]}, True),                         # a child's foot: the trial too
+    ({"age": 66, "onset_age": 64, "symptoms": ["foot_cramping"], "history": ["parkinsons"]}, False),
+    ({"age": 45, "symptoms": ["foot_cramping"]}, False),
+    ({"age": 12, "regions": ["neck", "trunk", "lower_limb_left"]}, True),        # generalized, young
+    ({"age": 50, "regions": ["neck", "trunk", "lower_limb_left"]}, False),
+])
+def test_levodopa_is_offered_only_beside_the_levodopa_trial(case, levodopa):
+    # "Considered when dystonia of a foot or leg starts in childhood" was shown to a 64-year-old
+    # with Parkinson's disease; the option now follows the rules' levodopa trial.
+    a = assess({"version": 1, **case})
+    found = treatments.for_result(KB, a)
+    options = [o.id for o in found.options] if found else []
+    assert ("levodopa" in options) == levodopa
+    assert ("levodopa_trial" in [s.id for s in a.next_steps]) == levodopa
+    assert "levodopa" not in report.text(a).lower().split("treatments a neurologist")[-1] or levodopa
+

@@ -188,11 +188,14 @@ class TreatmentOption(Strict):
 
 class TreatmentEntry(Strict):
     """One option for one candidate type or look-alike, with its source and, optionally,
-    when it is considered for that pattern."""
+    when it is considered for that pattern. ``with_step``: the option is listed only when the
+    result has this next step (levodopa beside the levodopa trial, which the rules give for an
+    early onset only)."""
 
     option: Id
     source: str
     note: Optional[str] = None
+    with_step: Optional[Id] = None
 
 
 class TreatmentWords(Strict):
@@ -733,6 +736,9 @@ def _treatment_problems(kb: KnowledgeBase, where, sources: set[str], types: set[
                                 f"known: {', '.join(sorted(options))}")
             if e.source not in sources:
                 problems.append(f"{at}: treatments.{pattern}.{i}.source: unknown source {e.source!r}")
+            if e.with_step is not None and e.with_step not in kb.ids("next_steps"):
+                problems.append(f"{at}: treatments.{pattern}.{i}.with_step: unknown next step {e.with_step!r}; "
+                                f"known: {', '.join(kb.ids('next_steps'))}")
     services = set(kb.ids("services"))
     needs, at = kb.specialist_needs, where("specialist_needs")
     named = [("always", s) for s in needs.always] + [("never_first", s) for s in needs.never_first]

@@ -47,14 +47,18 @@ class Treatments:
 
 
 def for_patterns(kb: KnowledgeBase, patterns: Iterable[tuple[str, str]],
-                 respondent: Optional[str] = None) -> Optional[Treatments]:
+                 respondent: Optional[str] = None, steps: Optional[set[str]] = None) -> Optional[Treatments]:
     """The options for ``patterns`` (pairs of a type or look-alike id and its label), each
-    option once, in the order first listed; ``None`` when there is none."""
+    option once, in the order first listed; ``None`` when there is none. ``steps``: the
+    result's next steps, for the options listed only beside one (``with_step``); None lists
+    every option."""
     options = kb.by_id("treatment_options")
     sources = kb.by_id("sources")
     found: dict[str, Option] = {}
     for pattern_id, label in patterns:
         for entry in kb.treatments.get(pattern_id, []):
+            if entry.with_step is not None and steps is not None and entry.with_step not in steps:
+                continue
             opt = options[entry.option]
             item = found.get(entry.option)
             if item is None:
@@ -83,7 +87,7 @@ def for_result(kb: KnowledgeBase, assessment, respondent: Optional[str] = None) 
     if kb.is_emergency(assessment.care_level):
         return None
     patterns = [(c.type, c.label) for c in assessment.candidates] + [(m.id, m.label) for m in assessment.mimics]
-    return for_patterns(kb, patterns, respondent)
+    return for_patterns(kb, patterns, respondent, steps={s.id for s in assessment.next_steps})
 
 
 

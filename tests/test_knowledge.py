@@ -86,6 +86,8 @@ def test_a_missing_knowledge_file_is_named(kb_copy):
     ("50_distribution.yaml", "- candidate: hemidystonia", "- candidate: hemi", r"'hemi' is not a known candidate"),
     ("40_pattern.yaml", "side: $arm.side}\n    unless", "side: $leg.side}\n    unless", r"\$leg.side refers to no earlier pattern"),
     ("10_intake.yaml", "{at_most: early_onset_max_age}", "{at_most: early_age}", r"'early_age' is neither a number nor a setting"),
+    ("90_next_steps.yaml", "before the age of {genetic_testing_onset_below}", "before the age of {genetic_onset}",
+     r"\(genetic_testing_for_onset_before_30\).explain: \{genetic_onset\} is not a setting"),
     ("60_syndromes_and_mimics.yaml", "- region: {upper_body: true}", "- region: {upper_bodyy: true}", r"'region' has no attribute 'upper_bodyy'"),
     ("50_distribution.yaml", "      - regions_apart: {}\n      - trunk_and_two_more: {}", "      - candidate: {}\n      - trunk_and_two_more: {}", r"segmental: 'unless candidate' looks at a fact that the layer 'syndromes' still concludes"),
     ("20_regions.yaml", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n", "      - region_reported: {as: r, not: [upper_limb, lower_limb]}\n      - candidate: {}\n", r"region_as_reported: 'candidate' is concluded by the later layer 'distribution'; a rule may only read facts of its own or earlier layers"),

@@ -325,3 +325,12 @@ def test_every_conclusion_names_rules_that_fired():
     for item in result.candidates + result.causes + result.mimics + result.next_steps:
         assert item.because and set(item.because) <= fired
     assert set(result.care_because) <= fired
+
+
+def test_an_explanation_names_the_age_its_setting_gives():
+    # "before the age set in the knowledge base" told a person nothing; the value is filled in
+    result = run_assess(symptoms=["neck_craning"], age=25)
+    explains = {t.rule: t.explain for t in result.trace}
+    assert explains["genetic_testing_for_onset_before_30"].startswith("Dystonia that starts before the age of 30 ")
+    assert "before the age of 50" in explains["wilson_screening_for_onset_before_50"]
+    assert not any("{" in e or "knowledge base" in e for e in explains.values())

@@ -7,7 +7,7 @@ rules chain forward: what one rule concludes is a fact that later rules match.
 The small language (see ``docs/rules-language.md``)::
 
     - id: hemidystonia                     # named after what it concludes
-      explain: One line, in plain words.
+      explain: One line, in plain words ({a_setting} gives its value from knowledge/settings.yaml).
       source: DUK-HEMI                     # a key of knowledge/sources.yaml
       when:                                # every pattern must match (a join)
         - arm_and_leg_one_side: {}         # any fact of that kind
@@ -381,6 +381,17 @@ class _Compiler:
             self.problems.append(f"{self.facts_file}: facts.{fact}.values: unknown list {name!r}")
             return None
 
+    def explained(self, text: str, where: str) -> str:
+        """A rule's explanation with each ``{setting}`` replaced by the setting's value (the
+        thresholds live in knowledge/settings.yaml; the words a person reads name the age)."""
+        def value(m: re.Match) -> str:
+            name = m.group(1)
+            if name not in self.kb.settings:
+                self.problems.append(f"{where}: {{{name}}} is not a setting; settings: {', '.join(sorted(self.kb.settings))}")
+                return m.group(0)
+            return f"{self.kb.setting(name):g}"
+        return re.sub(r"\{([a-z_]+)\}", value, text)
+
     def setting_or_number(self, value: Any, where: str) -> Any:
         if isinstance(value, bool):
             self.problems.append(f"{where}: expected a number or a setting name, got {value!r}")
@@ -508,7 +519,8 @@ class _Compiler:
                   if (p := self.pattern(raw, i, True, aliases, f"{where}.unless.{i}"))]
         then = [c for i, raw in enumerate(spec.then)
                 if (c := self.conclusion(raw, aliases, f"{where}.then.{i}"))]
-        return Rule(spec.id, layer, spec.explain, spec.source, file, tuple(when), tuple(unless), tuple(then), spec)
+        explain = self.explained(spec.explain, f"{where}.explain")
+        return Rule(spec.id, layer, explain, spec.source, file, tuple(when), tuple(unless), tuple(then), spec)
 
 
 def _read_model(model, path: Path):

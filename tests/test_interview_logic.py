@@ -306,3 +306,13 @@ def test_a_case_with_a_family_history_only_never_claims_the_other_history_was_de
         asked_after.append(q.id)
         session.answer(q.id, q.quiet_answer())
     assert "history" in asked_after  # going on from the case asks it
+
+
+def test_the_other_regions_question_offers_every_region_not_already_named():
+    # Ken ticked a cramping foot and a hand: his neck pulls too, but neck and face were not
+    # offered (they would not change "multifocal"). The neurologist needs every region.
+    shown = offered({"age": 44, "symptoms": ["foot_cramping", "hand_difficulty"]}, "other_regions")
+    assert {"neck", "face_jaw", "eyes", "larynx", "trunk"} <= set(shown)
+    # a region the answers already point to is not offered again
+    assert "neck" not in offered({"age": 44, "symptoms": ["neck_craning"]}, "other_regions")
+    assert "neck" not in offered({"age": 58, "symptoms": ["tremor"], "tremor_sites": ["head"]}, "other_regions")

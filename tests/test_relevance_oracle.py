@@ -58,7 +58,12 @@ def oracle_next(answers: dict):
 
 def oracle_offered(q, answers: dict, ticked: Any) -> list[str]:
     active = IV.record.active(answers)
-    if q.kind != "several_of" or q.always or (q.record is not None and q.record.applies(active)):
+    for_record = q.record is not None and q.record.applies(active)
+    if for_record and q.kind == "several_of" and q.fills == "regions":
+        # the whole answer, but not the regions the rules already take as involved
+        had = set(assess(IV.record.case({k: v for k, v in active.items() if k != q.id})).regions)
+        return [c.id for c in q.choices if c.id not in had or c.id in set(ticked or ())]
+    if q.kind != "several_of" or q.always or for_record:
         return [c.id for c in q.choices]  # asked for the record: the whole answer
     changing = {v[0] for v in _changes(q, active, IV.relevance.candidates(q, active), first=False)}
     return [c.id for c in q.choices if c.id in changing or c.id in set(ticked or ())]

@@ -310,8 +310,15 @@ class Relevance:
     def offered(self, q: Question, answers: Mapping[str, Any], ticked: Optional[list] = None) -> list:
         """The choices to show: for a several_of question that is not always asked, only those
         that could change the assessment on their own, plus any already ticked. A question
-        asked for the record offers every choice: the neurologist needs the whole answer."""
-        if q.kind != "several_of" or q.always or (q.record is not None and q.record.applies(answers)):
+        asked for the record offers every choice: the neurologist needs the whole answer (a
+        body-region question every region the answers do not already point to)."""
+        for_record = q.record is not None and q.record.applies(answers)
+        if for_record and q.kind == "several_of" and q.fills == "regions":
+            case = self.record.case({k: v for k, v in answers.items() if k != q.id})
+            had = set(self.assessor.assessment(self.assessor.banded(case)).regions)  # the rules' regions
+            ticked_set = set(ticked or ())
+            return [c for c in q.choices if c.id not in had or c.id in ticked_set]
+        if q.kind != "several_of" or q.always or for_record:
             return list(q.choices)
         singles = self.candidates(q, answers)
         changing = {v[0] for v in self.changing(q, answers, singles, first=False)}

@@ -316,3 +316,24 @@ def test_the_other_regions_question_offers_every_region_not_already_named():
     # a region the answers already point to is not offered again
     assert "neck" not in offered({"age": 44, "symptoms": ["neck_craning"]}, "other_regions")
     assert "neck" not in offered({"age": 58, "symptoms": ["tremor"], "tremor_sites": ["head"]}, "other_regions")
+
+
+def test_a_choice_never_shown_is_never_recorded_as_denied():
+    # After a head injury and a cramping foot, a stroke or a brain injury in the history
+    # would change nothing, so the history checklist shows only Parkinson's disease. Its
+    # "None of these" denies Parkinson's disease, not a stroke nobody asked about.
+    script = {**ADULT, "red_flags": ["recent_head_injury"], "symptoms": ["foot_cramping"], "age": 40}
+    steps = path(script)
+    assert next(s.offered for s in steps if s.qid == "history") == ["parkinsons"]
+    session = IV.session()
+    for s in steps:
+        session.answer(s.qid, s.value)
+    absent = session.record().absent.get("history", [])
+    assert "parkinsons" in absent and "stroke" not in absent and "brain_injury" not in absent
+    from triage import report
+
+    from triage.assessment import to_case
+
+    summary = report.summary(session.assessment(), to_case(session.case()), asked=session.record())
+    negatives = next(line for line in summary.splitlines() if line.startswith("Pertinent negatives:"))
+    assert "no Parkinson's disease" in negatives and "stroke" not in negatives and "brain injury" not in negatives

@@ -28,8 +28,13 @@ class Record:
         self.kb = kb
         self.questions: list[Question] = list(kb.questions)
         self.by_id = {q.id: q for q in self.questions}
+        self._position = {q.id: i for i, q in enumerate(self.questions)}
         self.derive_regions = derive_regions
         self._region_order = kb.ids("regions")
+        # the choices a checklist showed, given the answers before it and its own (set by the
+        # Questionnaire: a checklist may show only the choices that could change the result,
+        # and a choice never shown was never denied); None: every choice was shown
+        self.shown: Optional[Callable[[Question, dict, Any], list[str]]] = None
 
     # -- which answers count ------------------------------------------------------------------
     def active(self, answers: Mapping[str, Any]) -> dict:
@@ -109,8 +114,13 @@ class Record:
                         bucket.append(q.value)  # type: ignore[arg-type]
             elif q.kind == "several_of":
                 chosen = set(self.ids(q, value))
+                choices = q.choices
+                if self.shown is not None:
+                    before = {k: v for k, v in answers.items() if self._position[k] < self._position[q.id]}
+                    shown = set(self.shown(q, before, value))
+                    choices = [c for c in choices if c.id in shown]
                 bucket = absent.setdefault(q.fills, [])
-                bucket += [i for c in q.choices for i in c.ids if i not in chosen and i not in bucket]
+                bucket += [i for c in choices for i in c.ids if i not in chosen and i not in bucket]
         return Asked(absent={k: v for k, v in absent.items() if v},
                      unsure={k: v for k, v in unsure.items() if v})
 

@@ -58,6 +58,7 @@ class Questionnaire:
         self.assessor = Assessor()
         self.record = Record(kb, self.assessor.derived_regions)
         self.relevance = Relevance(self.record, self.assessor, self.questions)
+        self.record.shown = lambda q, before, ticked: [c.id for c in self.relevance.offered(q, before, ticked)]
         self.levels = kb.by_id("care_levels")
         self.sections = {s.id: s.title for s in kb.sections}
 

@@ -70,11 +70,13 @@ def test_the_side_is_not_asked_when_no_answer_could_change_the_result():
     assert "hand_side" not in path_ and "foot_side" not in path_
 
 
-def test_the_age_at_onset_is_not_asked_when_every_possible_answer_gives_the_same_result():
-    # at 19, any onset is early, under 30 and under 50: nothing the rules compare can change
-    # (in a child of 17 or younger it is asked for the record: see the next test)
-    assert "onset_age" not in asked({"age": 19, "symptoms": ["widespread_spasms"]})
+def test_the_age_at_onset_is_asked_for_the_record_whenever_there_are_movements():
+    # at 19 any onset is early, under 30 and under 50, so no answer changes the triage; but the
+    # age at onset is part of the classification and the chart said "onset NK" without it
+    assert "onset_age" in asked({"age": 19, "symptoms": ["widespread_spasms"]})
     assert "onset_age" in asked({"age": 35, "symptoms": ["widespread_spasms"]})
+    q = IV.by_id["onset_age"]
+    assert q.record is not None and "classified" in q.record.reason
 
 
 def test_follow_ups_follow_the_symptoms():

@@ -32,7 +32,7 @@ def test_every_teaching_case_becomes_a_bundle_that_says_what_the_assessment_says
     (risk,) = resources(bundle, "RiskAssessment")
     care = risk["extension"][0]["valueCodeableConcept"]["coding"][0]
     assert care["code"] == a.care_level and risk["mitigation"] == " ".join(a.care_action.split())
-    assert risk["note"][0]["text"] == " ".join(KB.text.disclaimer.split())
+    assert risk["note"][0]["text"] == " ".join(a.disclaimer.split())
     assert risk["basis"][0]["reference"] in refs
     predicted = [p for p in risk.get("prediction", []) if "qualitativeRisk" in p]
     assert [p["outcome"]["coding"][0]["code"] for p in predicted] == [c.type for c in a.candidates]

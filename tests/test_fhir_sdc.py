@@ -61,7 +61,7 @@ def test_every_emergency_red_flag_shows_what_to_do_now_on_the_form(questionnaire
 def test_the_form_carries_the_disclaimer_item_controls_units_and_question_codes(questionnaire):
     links = by_link(questionnaire)
     assert links[fhir.DISCLAIMER_ITEM]["type"] == "display"
-    assert links[fhir.DISCLAIMER_ITEM]["text"] == " ".join(KB.text.disclaimer.split())
+    assert links[fhir.DISCLAIMER_ITEM]["text"] == " ".join(KB.text.disclaimer_for().split())
     for q in KB.questions:
         item = links[q.id]
         assert item["code"] == [{"system": fhir.QUESTION_SYSTEM, "code": q.id, "display": q.short}]

@@ -52,14 +52,15 @@ def dump(result) -> dict:
 @given(cases())
 def test_the_disclaimer_is_always_there_and_says_only_a_neurologist_can_diagnose(case):
     result = assess(case)
-    assert result.disclaimer.strip() == KB.text.disclaimer.strip()
-    assert "neurologist" in result.disclaimer.lower()
+    words = KB.text.disclaimer_for(case.get("respondent"))  # worded for who is answering
+    assert result.disclaimer.strip() == words.strip()
+    assert "neurologist" in result.disclaimer.lower() and "does not diagnose" in result.disclaimer
     for fmt in RESULT_FORMATS:
         shown = " ".join(visible_text(render([result], [to_case(case)], fmt, False), fmt).split())
         if fmt == "summary":  # the nurse's compact chart block: its heading says it instead
             assert "not a diagnosis" in shown
         else:
-            assert " ".join(KB.text.disclaimer.split()) in shown, fmt
+            assert " ".join(words.split()) in shown, fmt
 
 
 @PROPERTY
@@ -252,3 +253,17 @@ def test_a_rule_that_matches_a_pattern_says_the_answers_may_fit_it_never_that_th
     flat = re.compile(r"\b(?<!may )(?<!may possibly )fits?\b", re.I)
     said = {r.id: r.explain for r in rulebook.default().rules if flat.search(r.explain)}
     assert not said, said
+
+
+@pytest.mark.parametrize("respondent, words", [
+    (None, "Please see one."), ("self", "Please see one."), ("caregiver", "help the person you care for to see one"),
+    ("clinician", "refer the patient to one"), ("educator", "a person with these answers should see one"),
+])
+def test_the_disclaimer_speaks_to_who_is_answering(respondent, words):
+    # a nurse was told "Please see one"; every wording still says only a neurologist can diagnose
+    case = {"version": 1, "symptoms": ["neck_craning"], **({"respondent": respondent} if respondent else {})}
+    result = assess(case)
+    assert words in " ".join(result.disclaimer.split())
+    assert "Only a neurologist can diagnose dystonia" in result.disclaimer
+    shown = " ".join(render([result], [to_case(case)], "text", False).split())
+    assert words in shown

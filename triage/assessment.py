@@ -205,6 +205,6 @@ def _assessment(case: Case, run, book) -> Assessment:
                     for f in steps],
         regions=[r for r in tables.regions if r in involved],
         coding_note=" ".join(tables.cause_first[coded_by].split()) if coded_by else None,
-        disclaimer=tables.disclaimer,
+        disclaimer=kbase.worded(tables.disclaimer, case.respondent),
         trace=trace,
     )

@@ -354,7 +354,7 @@ def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[
 
 def _intro_items() -> list[dict]:
     return [
-        {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer.split())},
+        {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer_for().split())},
         {"linkId": EMERGENCY_FIRST_ITEM, "type": "display", "text": " ".join(KB.text.emergency_first.split())},
     ]
 
@@ -412,7 +412,7 @@ def questionnaire(audience: Optional[str] = None) -> dict:
         "status": KB.fhir.status,
         "subjectType": ["Patient"],
         "publisher": KB.fhir.publisher,
-        "description": " ".join(KB.text.disclaimer.split()),
+        "description": " ".join(KB.text.disclaimer_for().split()),
         "code": [{"system": QUESTION_SYSTEM, "code": KB.fhir.questionnaire_id, "display": KB.interview.title}],
         "item": _intro_items() + groups + [_regions_item()],
     }

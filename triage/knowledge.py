@@ -269,7 +269,13 @@ class Source(Strict):
 
 
 class Text(Strict):
-    disclaimer: str = Field(min_length=1)
+    # worded for each respondent: "Please see one" to a patient, "refer the patient" to a nurse
+    disclaimer: Worded
+
+    def disclaimer_for(self, respondent: Optional[str] = None) -> str:
+        """The disclaimer for ``respondent`` (None: before anyone is known, the patient's)."""
+        return worded(self.disclaimer, respondent)
+
     emergency_first: str
     support_label: dict[str, str]
     nothing_found: str

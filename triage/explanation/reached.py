@@ -111,7 +111,7 @@ def explain_run(case: Case, run: Run, book: RuleBook) -> Explanation:
         conclusions=conclusions,
         not_concluded=_WhyNot(run, book, found, case_facts(case)).all(),
         treatments=treatments.for_result(KB, a, case.respondent),
-        disclaimer=KB.text.disclaimer,
+        disclaimer=KB.text.disclaimer_for(case.respondent),
     )
 
 

@@ -133,6 +133,6 @@ def what_if_text(w: WhatIf) -> str:
             out.append(title)
             out += [f"  {r.rule}: {r.explain} [{r.source.key}]" for r in rules]
             out.append("")
-    out.append(" ".join(KB.text.disclaimer.split()))
+    out.append(" ".join(KB.text.disclaimer_for().split()))
     return "\n".join(out) + "\n"
 

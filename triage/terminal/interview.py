@@ -141,7 +141,7 @@ class TerminalInterview:
         say("=" * len(self.t.title))
         who = self.session.who()  # known from the start with --for
         say(_wrap(self.t.worded("welcome", who), width=self.width))
-        say(_wrap(self.iv.kb.text.disclaimer, width=self.width))
+        say(_wrap(self.iv.kb.text.disclaimer_for(who), width=self.width))
         say()
         say(_wrap(self.t.worded("emergency_now", who), width=self.width))
         say()

@@ -422,7 +422,7 @@ class Pages:
         ctx.setdefault("hide_banner", False)
         session = session or self.iv.session()
         ctx.update(answers_json=state.dump(session.answers), banner=self.banner(session), words=self.iv.text,
-                   calls=self.calls)
+                   calls=self.calls, who=session.who())
         headers = {"cache-control": PAGE_CACHE.decode()} if cache else None
         return HTMLResponse(self.env.get_template(template).render(**ctx), status_code=status, headers=headers)
 

@@ -65,6 +65,8 @@ def test_an_emergency_is_shown_at_once_before_any_other_question():
     assert out.index("EMERGENCY") < out.index("-- About the person --")
     label = KB.by_id("red_flags")["breathing_difficulty"].label
     assert label in " ".join(out[out.index("EMERGENCY"):out.index("-- About the person --")].split())
+    # what to do before going on is said, as on the web page
+    assert flat(KB.interview.worded("emergency_after", None)) in flat(out[:out.index("-- About the person --")])
     assert result.flow.shown.care_level == "emergency_ambulance"
 
 

@@ -232,6 +232,7 @@ class TerminalInterview:
         for reason in e.reasons:
             say(_wrap(f"- {reason}", "  ", "    ", self.width))
         say(bar)
+        say(_wrap(self.t.worded("emergency_after", self.session.who()), width=self.width))
         say()
         return self.io.confirm(self.t.worded("emergency_go_on", self.session.who()), default=True)
 

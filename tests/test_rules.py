@@ -334,3 +334,16 @@ def test_an_explanation_names_the_age_its_setting_gives():
     assert explains["genetic_testing_for_onset_before_30"].startswith("Dystonia that starts before the age of 30 ")
     assert "before the age of 50" in explains["wilson_screening_for_onset_before_50"]
     assert not any("{" in e or "knowledge base" in e for e in explains.values())
+
+
+@pytest.mark.parametrize("fields, support", [
+    ({"red_flags": ["eyes_stuck_upward"], "regions": ["eyes"]}, "possible"),   # eyes forced up, eyelids ticked
+    ({"red_flags": ["eyes_stuck_upward"], "symptoms": ["eye_blinking"], "features": ["sensory_trick"]}, "possible"),
+    ({"symptoms": ["eye_blinking"], "features": ["sensory_trick"]}, "strong"),    # no warning sign: as before
+])
+def test_eyes_stuck_upward_lower_the_eyelid_patterns(fields, support):
+    result = run_assess(age=23, **fields)
+    (blepharospasm,) = [c for c in result.candidates if c.type == "focal.blepharospasm"]
+    assert blepharospasm.support == support
+    assert ("eyes_stuck_upward_lower_eyelid_types" in blepharospasm.because) == (support == "possible")
+    assert "idiopathic" not in ids(result.causes) or support != "possible"

@@ -103,7 +103,7 @@ def test_stop_save_resume_and_assess_the_saved_answers(tmp_path):
 
 
 def test_the_answers_saved_at_the_end_can_be_used_again_to_go_on(tmp_path):
-    # "Save the answers to a file (JSON), to use again later?": --resume takes that case file
+    # "Save your answers in a file, so that you can go on ...?": --resume takes that case file
     # too, and asks only what it does not answer (the warning signs, as they are now, first)
     from triage.assessment import to_case
 
@@ -199,8 +199,8 @@ def test_the_installed_command_in_a_terminal_answers_a_story_and_saves_the_repor
             ("Blepharospasm", ""),
             ("Only a neurologist", ""),
             ("see how it was reached", ENTER),                        # finish
-            ("Save the answers to a file", ENTER),                    # no
-            ("Save the report to a file", UP + ENTER),                # yes
+            ("Save your answers in a file", ENTER),                   # no
+            ("Save the report in a file", UP + ENTER),                # yes
             ("File name", ENTER),                                     # the name offered
             ("Saved:", ""),
         ]

@@ -70,9 +70,9 @@ class DrawIO:
                 continue
 
     def confirm(self, message, default=True):
-        if message == TEXT.save_case:
+        if message in {TEXT.worded("save_case", w) for w in (None, "self", "caregiver", "clinician", "educator")}:
             return True
-        if message == TEXT.save_report:
+        if message in {TEXT.worded("save_report", w) for w in (None, "self", "caregiver", "clinician", "educator")}:
             return False
         return self.data.draw(st.booleans(), label="go on after the emergency?")
 

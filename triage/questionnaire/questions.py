@@ -271,8 +271,8 @@ class InterviewText(_Strict):
     how_rules: str
     how_done: str
     firing: str
-    save_case: str
-    save_report: str
+    save_case: Union[str, Wording]
+    save_report: Union[str, Wording]
     file_name: str
     saved: str
     save_failed: str

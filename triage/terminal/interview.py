@@ -340,9 +340,10 @@ class TerminalInterview:
         self.io.say()
         case = self.session.case()
         case_text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
-        self._save(self.t.save_case, CASE_FILE, lambda path: save_text(path, case_text))
+        who = self.session.who()
+        self._save(self.t.worded("save_case", who), CASE_FILE, lambda path: save_text(path, case_text))
         report_text = report.markdown(a, to_case(case), asked=self.session.record(), clinics=self.clinics)
-        self._save(self.t.save_report, REPORT_FILE, lambda path: save_text(path, report_text))
+        self._save(self.t.worded("save_report", who), REPORT_FILE, lambda path: save_text(path, report_text))
 
     def _save(self, question: str, default_name: str, write: Callable[[str], Path],
               default: bool = False) -> Optional[Path]:

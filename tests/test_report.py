@@ -360,3 +360,20 @@ def test_an_acute_drug_reaction_report_asks_nothing_about_long_term_treatment_or
     assert any("medicines" in q for q in asked)
     focal = teaching.by_id("cervical_dystonia_trick")
     assert any("spread" in q for q in report._questions(assess(focal.case), focal.case.respondent))
+
+
+def test_every_format_names_the_regions_taken_as_involved_also_those_that_change_no_pattern():
+    # Ken's neck pulls too, beside a right arm and leg (hemidystonia): the neck changes no
+    # pattern, but the result should say the rules took it as involved
+    from triage.assessment import to_case
+    from triage.models import KB
+
+    case = {"version": 1, "age": 44, "symptoms": ["foot_cramping", "hand_difficulty", "neck_craning"],
+            "regions": ["lower_limb_right", "upper_limb_right", "neck"]}
+    a = assess(case)
+    assert [c.type for c in a.candidates][0] == "hemidystonia" and "neck" in a.regions
+    labels = [KB.by_id("regions")[r].label for r in a.regions]
+    line = f"{KB.report.regions_taken} {'; '.join(labels)}."
+    assert line in " ".join(report.text(a).split())
+    assert line in " ".join(report.markdown(a, to_case(case)).split())
+    assert labels[0] in report.html_report(a, to_case(case))

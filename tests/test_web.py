@@ -174,6 +174,7 @@ def test_a_blepharospasm_path_ends_in_the_review_then_the_result(client):
     assert "Why: how the rules reached this" in page
     assert "A sensory trick or task specificity is a hallmark of dystonia" in page  # the rule's why
     assert "Only a neurologist can diagnose dystonia" in page
+    assert f"{KB.report.regions_taken} {KB.by_id('regions')['eyes'].label}." in page
     assert "you have" not in page.lower()
 
 

@@ -80,6 +80,9 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: O
             out.append(wrap(c.description, "     "))
             if rules:
                 out.append(wrap("Rules behind it: " + ", ".join(c.because), "     "))
+        if a.regions:  # every region, also those that do not change the pattern (the neck beside a hemidystonia)
+            labels = {r.id: r.label for r in KB.regions}
+            out.append(wrap(f"{KB.report.regions_taken} " + "; ".join(labels[r] for r in a.regions) + ".", "  "))
         out.append("")
     else:
         out += [wrap(KB.text.nothing_found), ""]

@@ -62,6 +62,9 @@ def test_the_form_carries_the_disclaimer_item_controls_units_and_question_codes(
     links = by_link(questionnaire)
     assert links[fhir.DISCLAIMER_ITEM]["type"] == "display"
     assert links[fhir.DISCLAIMER_ITEM]["text"] == " ".join(KB.text.disclaimer_for().split())
+    # the clinician's form speaks to a clinician
+    nurse = by_link(fhir.questionnaire("clinician"))
+    assert "refer the patient" in nurse[fhir.DISCLAIMER_ITEM]["text"]
     for q in KB.questions:
         item = links[q.id]
         assert item["code"] == [{"system": fhir.QUESTION_SYSTEM, "code": q.id, "display": q.short}]

@@ -341,9 +341,19 @@ def test_an_explanation_names_the_age_its_setting_gives():
     ({"red_flags": ["eyes_stuck_upward"], "symptoms": ["eye_blinking"], "features": ["sensory_trick"]}, "possible"),
     ({"symptoms": ["eye_blinking"], "features": ["sensory_trick"]}, "strong"),    # no warning sign: as before
 ])
-def test_eyes_stuck_upward_lower_the_eyelid_patterns(fields, support):
+def test_eyes_stuck_upward_lower_blepharospasm_only(fields, support):
     result = run_assess(age=23, **fields)
     (blepharospasm,) = [c for c in result.candidates if c.type == "focal.blepharospasm"]
     assert blepharospasm.support == support
-    assert ("eyes_stuck_upward_lower_eyelid_types" in blepharospasm.because) == (support == "possible")
+    assert ("eyes_stuck_upward_lower_blepharospasm" in blepharospasm.because) == (support == "possible")
     assert "idiopathic" not in ids(result.causes) or support != "possible"
+
+
+def test_eyes_stuck_upward_leave_a_widespread_pattern_as_it_is():
+    result = run_assess(age=10, red_flags=["eyes_stuck_upward"], symptoms=["widespread_spasms", "eye_blinking"])
+    assert all(c.support != "possible" for c in result.candidates if c.type != "focal.blepharospasm")
+
+
+def test_no_genetic_cause_from_the_age_alone_after_a_recent_head_injury():
+    assert ids(run_assess(age=12, red_flags=["recent_head_injury"], symptoms=["neck_craning"]).causes) == ["structural"]
+    assert "genetic" in ids(run_assess(age=12, symptoms=["neck_craning"]).causes)

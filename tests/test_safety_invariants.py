@@ -257,7 +257,7 @@ def test_a_rule_that_matches_a_pattern_says_the_answers_may_fit_it_never_that_th
 
 @pytest.mark.parametrize("respondent, words", [
     (None, "Please see one."), ("self", "Please see one."), ("caregiver", "help the person you care for to see one"),
-    ("clinician", "refer the patient to one"), ("educator", "a person with these answers should see one"),
+    ("clinician", "refer the patient to one"), ("educator", "the person in the case should see one"),
 ])
 def test_the_disclaimer_speaks_to_who_is_answering(respondent, words):
     # a nurse was told "Please see one"; every wording still says only a neurologist can diagnose

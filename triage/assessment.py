@@ -97,7 +97,7 @@ def _fields(model) -> dict:
 def to_json(assessment: Assessment, indent: bool = False) -> bytes:
     """The assessment as JSON, byte for byte what ``model_dump_json()`` (or ``indent=2``) gives,
     in a quarter of the time (orjson walks the models' fields, which hold plain JSON values in
-    their declared order; tests/test_assessment_json.py compares the two on every test case)."""
+    their declared order; tests/test_render_identical.py compares the two on every test case)."""
     return orjson.dumps(assessment, default=_fields, option=orjson.OPT_INDENT_2 if indent else 0)
 
 

@@ -352,9 +352,9 @@ def answer_emergency_items(q: Question, audience: Optional[str] = None) -> list[
     return out
 
 
-def _intro_items() -> list[dict]:
+def _intro_items(audience: Optional[str] = None) -> list[dict]:
     return [
-        {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer_for().split())},
+        {"linkId": DISCLAIMER_ITEM, "type": "display", "text": " ".join(KB.text.disclaimer_for(audience).split())},
         {"linkId": EMERGENCY_FIRST_ITEM, "type": "display", "text": " ".join(KB.text.emergency_first.split())},
     ]
 
@@ -412,9 +412,9 @@ def questionnaire(audience: Optional[str] = None) -> dict:
         "status": KB.fhir.status,
         "subjectType": ["Patient"],
         "publisher": KB.fhir.publisher,
-        "description": " ".join(KB.text.disclaimer_for().split()),
+        "description": " ".join(KB.text.disclaimer_for(audience).split()),
         "code": [{"system": QUESTION_SYSTEM, "code": KB.fhir.questionnaire_id, "display": KB.interview.title}],
-        "item": _intro_items() + groups + [_regions_item()],
+        "item": _intro_items(audience) + groups + [_regions_item()],
     }
     if audience:
         doc["derivedFrom"] = [f"{questionnaire_url()}|{questionnaire_version()}"]

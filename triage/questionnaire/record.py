@@ -31,10 +31,6 @@ class Record:
         self._position = {q.id: i for i, q in enumerate(self.questions)}
         self.derive_regions = derive_regions
         self._region_order = kb.ids("regions")
-        # the choices a checklist showed, given the answers before it and its own (set by the
-        # Questionnaire: a checklist may show only the choices that could change the result,
-        # and a choice never shown was never denied); None: every choice was shown
-        self.shown: Optional[Callable[[Question, dict, Any], list[str]]] = None
 
     # -- which answers count ------------------------------------------------------------------
     def active(self, answers: Mapping[str, Any]) -> dict:
@@ -92,12 +88,18 @@ class Record:
         return case
 
     # -- answers -> what was asked --------------------------------------------------------------
-    def asked(self, answers: Mapping[str, Any]):
+    def asked(self, answers: Mapping[str, Any],
+              shown: Optional[Callable[[Question, dict, Any], list[str]]] = None):
         """What the answers say was asked and answered "no" or "not sure" (the pertinent
         negatives a report lists), by case list field.
 
         Body regions are left out: a region question asks about parts *other* than those the
-        symptoms already point to, so a region it leaves unticked may still be involved."""
+        symptoms already point to, so a region it leaves unticked may still be involved.
+
+        ``shown(question, answers before it, its answer)``: the choices a checklist showed (the
+        interview's checklists may show only the choices that could change the result, and a
+        choice never shown was never denied); without it every choice was shown, as on the
+        full FHIR form."""
         from triage.models import Asked
 
         absent: dict[str, list[str]] = {}
@@ -115,10 +117,11 @@ class Record:
             elif q.kind == "several_of":
                 chosen = set(self.ids(q, value))
                 choices = q.choices
-                if self.shown is not None:
-                    before = {k: v for k, v in answers.items() if self._position[k] < self._position[q.id]}
-                    shown = set(self.shown(q, before, value))
-                    choices = [c for c in choices if c.id in shown]
+                if shown is not None:
+                    at = self._position[q.id]
+                    before = {k: v for k, v in answers.items() if self._position.get(k, at) < at}
+                    ids = set(shown(q, before, value))
+                    choices = [c for c in choices if c.id in ids]
                 bucket = absent.setdefault(q.fills, [])
                 bucket += [i for c in choices for i in c.ids if i not in chosen and i not in bucket]
         return Asked(absent={k: v for k, v in absent.items() if v},

@@ -58,7 +58,8 @@ class Questionnaire:
         self.assessor = Assessor()
         self.record = Record(kb, self.assessor.derived_regions)
         self.relevance = Relevance(self.record, self.assessor, self.questions)
-        self.record.shown = lambda q, before, ticked: [c.id for c in self.relevance.offered(q, before, ticked)]
+        # what an interview's checklist showed (see Record.asked)
+        self.shown = lambda q, before, ticked: [c.id for c in self.relevance.offered(q, before, ticked)]
         self.levels = kb.by_id("care_levels")
         self.sections = {s.id: s.title for s in kb.sections}
 
@@ -126,7 +127,7 @@ class Session:
 
     def record(self) -> "Asked":
         """What was asked and answered no or not sure: the report's pertinent negatives."""
-        return self.questionnaire.record.asked(self.active)
+        return self.questionnaire.record.asked(self.active, shown=self.questionnaire.shown)
 
     # -- which question next ----------------------------------------------------------------------
     def next_question(self) -> Optional[Question]:

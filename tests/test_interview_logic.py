@@ -75,6 +75,7 @@ def test_the_age_at_onset_is_asked_for_the_record_whenever_there_are_movements()
     # age at onset is part of the classification and the chart said "onset NK" without it
     assert "onset_age" in asked({"age": 19, "symptoms": ["widespread_spasms"]})
     assert "onset_age" in asked({"age": 35, "symptoms": ["widespread_spasms"]})
+    assert "onset_age" not in asked({"age": 35, "symptoms": []})  # "None of these": nothing began
     q = IV.by_id["onset_age"]
     assert q.record is not None and "classified" in q.record.reason
 

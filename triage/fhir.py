@@ -41,7 +41,7 @@ from triage.questionnaire import questions as qmod
 from triage.errors import CaseError
 from triage.knowledge import worded
 from triage.models import KB, Asked, Case
-from triage.questionnaire.questions import NO, UNSURE, YES, Question
+from triage.questionnaire.questions import NO, TESTS, UNSURE, YES, Question
 
 HL7 = "http://hl7.org/fhir/StructureDefinition"
 SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition"
@@ -715,7 +715,7 @@ _UNANSWERED = object()
 def _describe_when(q: Question) -> str:
     parts = []
     for c in q.when:
-        for key in ("any_of", "none_of", "at_least", "at_most", "answered"):
+        for key in TESTS:
             value = getattr(c, key)
             if value is not None:
                 shown = ", ".join(value) if isinstance(value, list) else value

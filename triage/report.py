@@ -54,6 +54,12 @@ def is_emergency(a: Assessment) -> bool:
     return KB.is_emergency(a.care_level)
 
 
+def regions_taken(a: Assessment) -> list[str]:
+    """The labels of the body regions the rules took as involved, in the knowledge base's order."""
+    regions = KB.by_id("regions")
+    return [regions[r].label for r in a.regions]
+
+
 def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: Optional[str] = None) -> str:
     """The plain-text report: what to do now first, then what the answers may fit. ``rules``
     lists the rule ids behind each pattern (for educators and clinicians); ``width`` is the
@@ -81,8 +87,7 @@ def text(a: Assessment, *, rules: bool = True, width: int = WIDTH, respondent: O
             if rules:
                 out.append(wrap("Rules behind it: " + ", ".join(c.because), "     "))
         if a.regions:  # every region, also those that do not change the pattern (the neck beside a hemidystonia)
-            labels = {r.id: r.label for r in KB.regions}
-            out.append(wrap(f"{KB.report.regions_taken} " + "; ".join(labels[r] for r in a.regions) + ".", "  "))
+            out.append(wrap(f"{KB.report.regions_taken} " + "; ".join(regions_taken(a)) + ".", "  "))
         out.append("")
     else:
         out += [wrap(KB.text.nothing_found), ""]
@@ -271,7 +276,6 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
                    "match": _support_words(c.support), "description": " ".join(c.description.split()),
                    "why": _why(c.because, explains), "codes": _code_text(c.codes),
                    "term": chart.terms.types[c.type], "icd": _icd(c.codes)} for c in a.candidates]
-    regions = {r.id: r.label for r in KB.regions}
     return {
         "w": words, "chart": chart, "meta": meta, "a": a, "case": case,
         "respondent": words.respondent.get(case.respondent) if case and case.respondent else None,
@@ -287,7 +291,7 @@ def report_view(a: Assessment, case: Optional[Case] = None, *, asked: Optional[A
         "answers": (answers := answer_groups(case, asked)),
         "answer_rows": {key: _by_topic(answers[key]) for key in ("present", "absent", "unsure")},
         "candidates": candidates,
-        "regions_taken": [regions[r] for r in a.regions],
+        "regions_taken": regions_taken(a),
         "causes": [finding(f, "causes") for f in a.causes],
         "mimics": [finding(f, "mimics") for f in a.mimics],
         "next_steps": [{"id": s.id, "text": " ".join(step_text(s, is_emergency(a), case.respondent if case else None, a).split()),

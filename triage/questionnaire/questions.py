@@ -50,6 +50,9 @@ class Wording(_Strict):
         return self.self_ if audience == "self" else getattr(self, audience)
 
 
+TESTS = ("any_of", "none_of", "at_least", "at_most", "answered", "ticked")
+
+
 class Condition(_Strict):
     """A test on the answer to an earlier question. Exactly one test is given."""
 
@@ -59,14 +62,14 @@ class Condition(_Strict):
     at_least: Optional[int] = None
     at_most: Optional[int] = None
     answered: Optional[bool] = None
+    ticked: Optional[bool] = None  # a checklist: some choice ticked (true), or "none of these" (false)
 
     @model_validator(mode="after")
     def _one_test(self) -> "Condition":
-        tests = [k for k in ("any_of", "none_of", "at_least", "at_most", "answered")
-                 if getattr(self, k) is not None]
+        tests = [k for k in TESTS if getattr(self, k) is not None]
         if len(tests) != 1:
-            raise ValueError("a condition has exactly one test: any_of, none_of, at_least, "
-                             f"at_most or answered (got {', '.join(tests) or 'none'})")
+            raise ValueError(f"a condition has exactly one test: {', '.join(TESTS)} "
+                             f"(got {', '.join(tests) or 'none'})")
         return self
 
     def holds(self, answers: Mapping[str, Any], *, record: bool = False) -> bool:
@@ -83,6 +86,8 @@ class Condition(_Strict):
             return (have is not None) == self.answered
         if have is None:
             return False
+        if self.ticked is not None:
+            return bool(have) == self.ticked
         values = set(have) if isinstance(have, list) else {have}
         if self.any_of is not None:
             return bool(values & set(self.any_of))
@@ -429,6 +434,10 @@ def check(kb, where: str) -> list[str]:
                         problems.append(f"{cat}: {code!r} is not an answer of {cond.question!r}; answers: {', '.join(answer_ids)}")
             if (cond.at_least is not None or cond.at_most is not None) and other.kind != "number":
                 problems.append(f"{cat}: at_least / at_most need a number question, {cond.question!r} is {other.kind}")
+            if cond.ticked is not None and (other.kind != "several_of" or cat.split(".")[-2] == "when"
+                                            and ".record." not in cat):
+                problems.append(f"{cat}: ticked needs a checklist and is for record.when or skip_unless "
+                                "(the FHIR form's enableWhen cannot say it)")
         if q.always is not None and not q.always.strip():
             problems.append(f"{at}.always: give the reason it is always asked")
         seen[q.id] = q

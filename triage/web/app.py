@@ -513,14 +513,14 @@ class Pages:
         rules = {t.rule: t for t in a.trace}
         behind = {c.type: why_mod.how(session, a, c.because)["answers"] for c in a.candidates}
         emergency = self.iv.is_emergency(a.care_level)
-        from triage.report import step_text
+        from triage.report import regions_taken, step_text
 
         steps = [step_text(s, emergency, session.who(), a) for s in a.next_steps]
         steps_heading = self.kb.report.after_emergency_heading if emergency else self.kb.report.next_steps_heading
         chart = session.chart(a) if session.shows_chart() else None
         downloads = DOWNLOADS + [CHART_DOWNLOAD] if chart is not None else DOWNLOADS
         return self.render("result.html", session=session, title=self.iv.text.result_title, a=a, chart=chart,
-                           steps=steps, steps_heading=steps_heading,
+                           steps=steps, steps_heading=steps_heading, regions_taken=regions_taken(a),
                            case=case, rules=rules, behind=behind, emergency=emergency, hide_banner=emergency,
                            # rule ids and source keys for those who read them; a patient reads the words
                            expert=session.shows_rule_ids(),
